@@ -1,0 +1,86 @@
+"""Checkpoints and run-folder files, written so that a crash never leaves half a file.
+
+A checkpoint is one safetensors file: the tensors (W0, b0, W1, ..., momentum buffers V0, ...)
+and, in its JSON header, the network's sizes, the run's settings and where training stood.
+Loading parses that header and raw tensor bytes only: no pickle, so no code ever runs from a file.
+"""
+import json
+import os
+import tempfile
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+
+def write_atomic(path, data):
+    """Writes bytes or text to path via a temporary file in the same folder, fsync, then rename:
+    readers see the old file or the new one, never a torn one."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if isinstance(data, str):
+        data = data.encode()
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # makes the rename itself durable
+    finally:
+        os.close(dir_fd)
+
+
+def write_json(path, obj):
+    write_atomic(path, json.dumps(obj, indent=2) + "\n")
+
+
+def save(path, net, meta, velocity=None):
+    """Saves net's parameters (and momentum buffers) with meta (a JSON-able dict) in the header."""
+    tensors = {k: v.contiguous().cpu() for k, v in net.state_dict().items()}
+    for i, v in enumerate(velocity or []):
+        tensors[f"V{i}"] = v.detach().contiguous().cpu()
+    header = {"baremlp": json.dumps({"sizes": net.sizes, **meta})}
+    write_atomic(path, st_save(tensors, metadata=header))
+
+
+def load(path):
+    """Returns (tensors, meta) from a checkpoint; a missing, truncated, corrupt or foreign file gives
+    a ValueError naming it."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise ValueError(f"checkpoint {path!r} cannot be read: {e.strerror}") from None
+    try:
+        tensors = st_load(data)
+        header_len = int.from_bytes(data[:8], "little")
+        meta = json.loads(json.loads(data[8:8 + header_len])["__metadata__"]["baremlp"])
+    except (SafetensorError, ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+        raise ValueError(f"checkpoint {path!r} is truncated, corrupt or not a baremlp checkpoint ({e})") from None
+    return tensors, meta
+
+
+def load_model(path, device=None, dtype=None):
+    """Rebuilds the trained network from a checkpoint: returns (net, meta)."""
+    from .model import MLP
+    tensors, meta = load(path)
+    dtype = dtype or tensors["W0"].dtype
+    net = MLP(meta["sizes"], device=device, dtype=dtype)
+    net.load_state_dict(tensors)
+    return net, meta
+
+
+def velocity_of(tensors, device=None):
+    """The momentum buffers saved with a checkpoint, or None."""
+    names = sorted((k for k in tensors if k.startswith("V")), key=lambda k: int(k[1:]))
+    return [tensors[k].to(device) for k in names] or None

@@ -1,0 +1,65 @@
+"""Argument checks shared by the Python API and the CLI: each failure is one sentence that
+names the value and says what is expected (ValueError for bad values, TypeError for wrong types)."""
+import math
+import numbers
+
+import torch
+
+
+def number(name, value, *, low=None, high=None, low_open=False, high_open=False, whole=False):
+    """Checks that value is a finite real (a whole number if whole) within [low, high]; returns it."""
+    kind = "a whole number" if whole else "a finite number"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral if whole else numbers.Real):
+        raise TypeError(f"{name} {value!r} invalid: expected {kind}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} {value!r} invalid: expected {kind}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        bounds = []
+        if low is not None:
+            bounds.append(f"{'>' if low_open else '≥'} {low:g}")
+        if high is not None:
+            bounds.append(f"{'<' if high_open else '≤'} {high:g}")
+        raise ValueError(f"{name} {value!r} invalid: expected {kind} {' and '.join(bounds)}")
+    return value
+
+
+def check_hyper(*, lr, epochs, batch_size, reg, momentum=0.0, patience=0):
+    number("lr", lr, low=0, low_open=True)
+    number("epochs", epochs, low=1, whole=True)
+    number("batch_size", batch_size, low=1, whole=True)
+    number("reg", reg, low=0)
+    number("momentum", momentum, low=0, high=1, high_open=True)
+    number("patience", patience, low=0, whole=True)
+
+
+def check_data(net, x, y):
+    """Checks x: (N, fan_in) and y: (N, fan_out) targets or (N,) class indices against the network;
+    returns both on the network's device, x in its dtype (y too, unless it holds labels)."""
+    for name, t in (("x", x), ("y", y)):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} of type {type(t).__name__} invalid: expected a torch.Tensor")
+    fan_in, fan_out = net.sizes[0], net.sizes[-1]
+    if x.dim() != 2 or x.shape[1] != fan_in:
+        raise ValueError(f"x of shape {tuple(x.shape)} invalid: the network expects (N, {fan_in})")
+    if x.shape[0] == 0:
+        raise ValueError("x holds no samples: expected at least one row")
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(f"x has {x.shape[0]} samples but y has {y.shape[0]}: expected the same number")
+    if not x.dtype.is_floating_point or not torch.isfinite(x).all():
+        raise ValueError("x holds NaN, infinite or non-real values: expected finite numbers")
+    if y.dtype.is_floating_point:
+        if y.dim() != 2 or y.shape[1] != fan_out:
+            raise ValueError(f"y of shape {tuple(y.shape)} invalid: the network's outputs are (N, {fan_out})")
+        if not torch.isfinite(y).all():
+            raise ValueError("y holds NaN or infinite values: expected finite numbers")
+        y = y.to(net.device, net.dtype)
+    else:
+        if y.dim() != 1:
+            raise ValueError(f"class labels y of shape {tuple(y.shape)} invalid: expected (N,)")
+        if y.min() < 0 or y.max() >= fan_out:
+            raise ValueError(f"class labels from {int(y.min())} to {int(y.max())} invalid: "
+                             f"the network has {fan_out} outputs, so expected labels 0 to {fan_out - 1}")
+        y = y.to(net.device, torch.long)
+    return x.to(net.device, net.dtype), y

@@ -1,0 +1,107 @@
+"""The `baremlp` command: a thin layer over baremlp.runner; its train flags are the Settings fields.
+
+Errors a user can cause print one line `error: ...` and exit with status 2 (bad usage or input)
+or 1 (a failure while running); --debug shows the traceback instead.
+"""
+import argparse
+import dataclasses
+import sys
+import typing
+
+from .settings import CHOICES, Settings, load_recipe, recipe_names
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+class UsageError(ValueError):
+    pass
+
+
+def widths(text):
+    """'3' or '16,8' -> (3,) or (16, 8)."""
+    try:
+        return tuple(int(w) for w in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"hidden {text!r} invalid: expected widths like 3 or 16,8") from None
+
+
+def add_settings_flags(parser):
+    """One flag per Settings field, default None so that only what the user typed overrides the recipe."""
+    for f in dataclasses.fields(Settings):
+        flag = "--" + f.name.replace("_", "-")
+        kind = f.type
+        if typing.get_origin(kind) is typing.Union:
+            kind = typing.get_args(kind)[0]
+        help = f"{f.metadata['help']} (default: {f.default if f.name != 'hidden' else ','.join(map(str, f.default))})"
+        if kind is bool:
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help)
+        elif f.name == "hidden":
+            parser.add_argument(flag, dest=f.name, type=widths, default=None, metavar="W[,W...]", help=help)
+        else:
+            parser.add_argument(flag, dest=f.name, type=kind, default=None, choices=CHOICES.get(f.name), help=help)
+
+
+def settings_from_args(args):
+    """Settings() <- recipe (named, or the data set's own when one ships) <- flags the user typed."""
+    flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if getattr(args, f.name) is not None}
+    recipe = args.recipe or (flags.get("dataset") if flags.get("dataset") in recipe_names() else None)
+    base = Settings.from_dict(load_recipe(recipe)) if recipe else Settings()
+    return Settings.from_dict(flags, base=base), recipe
+
+
+def cmd_train(args):
+    from .runner import run
+    settings, recipe = settings_from_args(args)
+    if not args.quiet and recipe:
+        print(f"recipe: {recipe}")
+    log = (lambda *a: None) if args.quiet else print
+    net, summary = run(settings, args.out, progress=not args.quiet, log=log)
+    if args.quiet:
+        print(f"final_loss {summary['final_loss']:.6g}")
+
+
+def build_parser():
+    parser = Parser(prog="baremlp", description="A multi-layer perceptron from bare PyTorch tensor ops, "
+                    "trained by hand-written SGD.")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks instead of one-line errors")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    train = commands.add_parser("train", help="train a network and report what it learned",
+                                description="Train a network. Settings come from the defaults, then a recipe "
+                                "(--recipe, or the data set's own), then the flags you give.")
+    train.add_argument("--recipe", help=f"a shipped recipe ({', '.join(recipe_names())}) or a JSON file of settings")
+    train.add_argument("--out", metavar="DIR", help="run folder for config.json, metrics.jsonl, summary.json, checkpoint")
+    train.add_argument("--quiet", action="store_true", help="no progress or report; print only the final loss")
+    add_settings_flags(train)
+    train.set_defaults(func=cmd_train)
+    return parser
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        args.func(args)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError) as e:
+        if debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # a failure while running: still one line, the traceback only on --debug
+        if debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Every setting of a training run, in one dataclass: the CLI's flags, the recipes and the
+run folder's config.json all come from it, so a run can be repeated from its config alone."""
+import dataclasses
+import json
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+
+DATASETS = ("linear", "folded", "square", "fashion-mnist", "cifar10")
+DTYPES = ("float32", "float64")
+CHOICES = {
+    "dataset": DATASETS,
+    "init": ("normal", "uniform", "he"),
+    "loss": ("auto", "mse", "cross-entropy"),
+    "schedule": ("constant", "step", "cosine"),
+    "dtype": DTYPES,
+    "engine": ("eager", "compiled"),
+}
+
+
+def option(default, help):
+    """A field with its default and the one-line help that --help prints for it."""
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    # data
+    dataset: str = option("linear", "linear | folded | square | fashion-mnist | cifar10")
+    n: typing.Optional[int] = option(None, "samples drawn for linear/folded/square; None: 1000 (square 2000)")
+    noise: float = option(0.0, "std of Gaussian noise added to the linear data's targets")
+    data_dir: typing.Optional[str] = option(None, "folder of Fashion-MNIST / CIFAR-10 files; None: the default place")
+    val_fraction: float = option(0.0, "share of the training samples held out for validation")
+    standardize: bool = option(False, "scale inputs to mean 0, std 1 with statistics of the training split")
+    # network
+    hidden: typing.Tuple[int, ...] = option((3,), "hidden layer widths: 3 is the lab's 2-3-2 network")
+    init: str = option("normal", "normal | uniform (both × init_scale) | he (× √(2/fan_in))")
+    init_scale: float = option(0.1, "the lab's ×0.1 rule for initial weights; biases start at 0")
+    # objective and optimisation
+    loss: str = option("auto", "mse | cross-entropy | auto (mse for regression data, cross-entropy for labels)")
+    lr: float = option(0.03, "SGD step size: large enough to converge in the epochs below, small enough to keep all ReLUs alive")
+    reg: float = option(0.0, "λ in J = L + λ Σ‖W_i‖²_F; 0 so that M W can reach R exactly")
+    epochs: int = option(40, "passes over the data; enough for max|M W − R| ≤ 1e-4 on every seed 0–9")
+    batch_size: int = option(1, "1 is the lab's per-sample SGD")
+    momentum: float = option(0.0, "μ; 0 is the plain SGD step")
+    schedule: str = option("constant", "constant | step | cosine learning rate over the epochs")
+    patience: int = option(0, "early stopping after this many epochs without a better validation loss; 0: off")
+    # run
+    seed: int = option(0, "seeds the data, the initial weights and the sample order")
+    device: str = option("auto", "auto (CUDA when present) | cpu | cuda | cuda:N")
+    dtype: str = option("float32", "float32 | float64")
+    engine: str = option("eager", "eager (the readable loop) | compiled (torch.compile, per-sample SGD)")
+    check_steps: bool = option(False, "verify that J on each step's batch goes down after its update")
+
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, _coerce(f.name, getattr(self, f.name), f.type))
+        self.validate()
+
+    @classmethod
+    def from_dict(cls, values, *, base=None):
+        """Settings from a mapping (a recipe, a config.json); unknown keys and wrong types are refused."""
+        if not isinstance(values, dict):
+            raise TypeError(f"settings {values!r} invalid: expected a mapping of names to values")
+        known = [f.name for f in dataclasses.fields(cls)]
+        for key in values:
+            if key not in known:
+                raise ValueError(f"setting {key!r} unknown: expected one of {', '.join(known)}")
+        return dataclasses.replace(base or cls(), **values)
+
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    def replace(self, **changes):
+        return Settings.from_dict(changes, base=self)
+
+    def validate(self):
+        for key, allowed in CHOICES.items():
+            if getattr(self, key) not in allowed:
+                raise ValueError(f"{key} {getattr(self, key)!r} unknown: expected one of {', '.join(allowed)}")
+        positive = {"lr": self.lr, "init_scale": self.init_scale}
+        for key, value in positive.items():
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{key} {value!r} invalid: expected a finite number > 0")
+        if not (math.isfinite(self.reg) and self.reg >= 0):
+            raise ValueError(f"reg {self.reg!r} invalid: expected a finite number ≥ 0")
+        if not (math.isfinite(self.noise) and self.noise >= 0):
+            raise ValueError(f"noise {self.noise!r} invalid: expected a finite number ≥ 0")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum {self.momentum!r} invalid: expected a number ≥ 0 and < 1")
+        if not 0 <= self.val_fraction < 1:
+            raise ValueError(f"val_fraction {self.val_fraction!r} invalid: expected a number ≥ 0 and < 1")
+        for key in ("epochs", "batch_size"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"{key} {getattr(self, key)!r} invalid: expected a whole number ≥ 1")
+        if self.n is not None and self.n < 1:
+            raise ValueError(f"n {self.n!r} invalid: expected a whole number of samples ≥ 1")
+        if self.patience < 0:
+            raise ValueError(f"patience {self.patience!r} invalid: expected a whole number ≥ 0")
+        if not self.hidden or any(w < 1 for w in self.hidden):
+            raise ValueError(f"hidden {','.join(map(str, self.hidden))!r} invalid: expected layer widths ≥ 1, e.g. 3 or 16,8")
+        if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
+            raise ValueError(f"device {self.device!r} unknown: expected auto, cpu, cuda or cuda:N")
+
+
+def _coerce(key, value, kind):
+    """Checks one value against its field's type; accepts an int for a float and one int or a list for hidden."""
+    if key == "hidden":
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = [value]
+        if isinstance(value, (list, tuple)) and all(isinstance(w, int) and not isinstance(w, bool) for w in value):
+            return tuple(value)
+        raise TypeError(f"hidden {value!r} invalid: expected a width or a list of widths, e.g. 3 or [16, 8]")
+    optional = typing.get_origin(kind) in (typing.Union, types.UnionType)
+    base = [a for a in typing.get_args(kind) if a is not type(None)][0] if optional else kind
+    if value is None and optional:
+        return None
+    ok = isinstance(value, base) and not (isinstance(value, bool) and base is not bool)
+    if base is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if not ok:
+        raise TypeError(f"{key} {value!r} invalid: expected {base.__name__}{' or null' if optional else ''}")
+    return value
+
+
+def recipe_names():
+    return sorted(p.name[:-5] for p in resources.files("baremlp.recipes").iterdir() if p.name.endswith(".json"))
+
+
+def load_recipe(name_or_path):
+    """A shipped recipe by name (see recipe_names()) or a JSON file by path, as a dict of settings."""
+    import os
+    if name_or_path in recipe_names():
+        text = resources.files("baremlp.recipes").joinpath(name_or_path + ".json").read_text()
+        where = f"recipe {name_or_path!r}"
+    elif os.path.isfile(name_or_path):
+        with open(name_or_path) as f:
+            text = f.read()
+        where = f"recipe file {name_or_path!r}"
+    else:
+        raise ValueError(f"recipe {name_or_path!r} unknown: expected one of {', '.join(recipe_names())} or a JSON file")
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{where} is not valid JSON: {e}") from None
+    values.pop("description", None)
+    return values

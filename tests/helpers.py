@@ -1,0 +1,35 @@
+"""One helper compares an op of ours with a torch.nn.functional reference (tests only may use it):
+forward values first, then autograd gradients, then central finite differences in float64."""
+import torch
+
+
+def compare(ours, reference, *inputs, atol=1e-10, grad_atol=1e-8, fd=True):
+    """inputs: float64 tensors (those with requires_grad get gradients checked); integer tensors
+    pass through.  The reference's output must match ours, and so must d(sum(out · w))/d(input)
+    for a fixed random w, which weighs every output element differently."""
+    mine = [t.detach().clone().requires_grad_(t.requires_grad) for t in inputs]
+    theirs = [t.detach().clone().requires_grad_(t.requires_grad) for t in inputs]
+    out, ref = ours(*mine), reference(*theirs)
+    torch.testing.assert_close(out, ref, atol=atol, rtol=0)
+    w = torch.randn(out.shape, dtype=out.dtype, generator=torch.Generator().manual_seed(0))
+    (out * w).sum().backward()
+    (ref * w).sum().backward()
+    for a, b in zip(mine, theirs):
+        if a.requires_grad:
+            torch.testing.assert_close(a.grad, b.grad, atol=grad_atol, rtol=0)
+    if fd:
+        differentiable = [t for t in mine if t.requires_grad]
+
+        def f(*args):
+            it = iter(args)
+            return ours(*[next(it) if t.requires_grad else t for t in mine])
+
+        assert torch.autograd.gradcheck(f, [t.detach().requires_grad_() for t in differentiable],
+                                        eps=1e-6, atol=1e-6)
+
+
+def away_from_kink(*shape, seed=0, margin=0.1):
+    """float64 values with |x| ≥ margin: ReLU is smooth there, so finite differences are valid."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(*shape, dtype=torch.float64, generator=g)
+    return x.sign() * (x.abs() + margin)
