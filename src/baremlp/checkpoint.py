@@ -43,11 +43,14 @@ def write_json(path, obj):
     write_atomic(path, json.dumps(obj, indent=2) + "\n")
 
 
-def save(path, net, meta, velocity=None):
-    """Saves net's parameters (and momentum buffers) with meta (a JSON-able dict) in the header."""
+def save(path, net, meta, velocity=None, extra=None):
+    """Saves net's parameters, momentum buffers (V0, V1, ...) and extra named tensors (such as the
+    standardisation mean and std) with meta (a JSON-able dict) in the header."""
     tensors = {k: v.contiguous().cpu() for k, v in net.state_dict().items()}
     for i, v in enumerate(velocity or []):
         tensors[f"V{i}"] = v.detach().contiguous().cpu()
+    for name, t in (extra or {}).items():
+        tensors[name] = t.detach().contiguous().cpu()
     header = {"baremlp": json.dumps({"sizes": net.sizes, **meta})}
     write_atomic(path, st_save(tensors, metadata=header))
 

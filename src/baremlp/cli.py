@@ -53,14 +53,46 @@ def settings_from_args(args):
 
 
 def cmd_train(args):
-    from .runner import run
-    settings, recipe = settings_from_args(args)
-    if not args.quiet and recipe:
-        print(f"recipe: {recipe}")
+    from . import runner
     log = (lambda *a: None) if args.quiet else print
-    net, summary = run(settings, args.out, progress=not args.quiet, log=log)
+    if args.resume:
+        typed = [f.name for f in dataclasses.fields(Settings) if getattr(args, f.name) is not None]
+        if typed or args.recipe or args.out:
+            raise UsageError(f"--resume continues a run with its own config.json: drop {', '.join(typed) or '--recipe/--out'}")
+        settings, out, recipe = runner.resume_settings(args.resume), args.resume, None
+    else:
+        (settings, recipe), out = settings_from_args(args), args.out
+    if recipe:
+        log(f"recipe: {recipe}")
+    net, summary = runner.run(settings, out, resume=bool(args.resume), progress=not args.quiet, log=log)
     if args.quiet:
         print(f"final_loss {summary['final_loss']:.6g}")
+
+
+def cmd_evaluate(args):
+    from . import serve
+    report = serve.evaluate_checkpoint(args.checkpoint, dataset=args.dataset, data=args.data, data_dir=args.data_dir)
+    for key, value in report.items():
+        if key not in ("confusion_matrix", "per_class_accuracy", "classes"):
+            print(f"{key}: {value:.6g}" if isinstance(value, float) else f"{key}: {value}")
+    if "per_class_accuracy" in report:
+        for name, acc in report["per_class_accuracy"].items():
+            print(f"  {name:>12}: {acc:.4f}")
+
+
+def cmd_predict(args):
+    from . import serve
+    if (args.input is None) == (args.input_file is None):
+        raise UsageError("predict needs exactly one of --input VALUES or --input-file FILE")
+    header, rows = serve.predict(args.checkpoint, values=args.input, path_in=args.input_file)
+    if args.output:
+        from .tables import write_csv_atomic
+        write_csv_atomic(args.output, header, rows)
+        print(f"wrote {len(rows)} predictions to {args.output}")
+    else:
+        print(",".join(header))
+        for row in rows:
+            print(",".join(str(v) for v in row))
 
 
 def build_parser():
@@ -74,8 +106,25 @@ def build_parser():
     train.add_argument("--recipe", help=f"a shipped recipe ({', '.join(recipe_names())}) or a JSON file of settings")
     train.add_argument("--out", metavar="DIR", help="run folder for config.json, metrics.jsonl, summary.json, checkpoint")
     train.add_argument("--quiet", action="store_true", help="no progress or report; print only the final loss")
+    train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
     add_settings_flags(train)
     train.set_defaults(func=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="loss and accuracy of a trained network on a data set",
+                                   description="Evaluate a checkpoint on the test split of a data set (or a table).")
+    evaluate.add_argument("--checkpoint", required=True, help="a checkpoint.safetensors from a run folder")
+    evaluate.add_argument("--dataset", choices=CHOICES["dataset"], help="default: the one it was trained on")
+    evaluate.add_argument("--data", help="a CSV/NPZ table with the training columns, instead of --dataset")
+    evaluate.add_argument("--data-dir", help="folder of the Fashion-MNIST / CIFAR-10 files")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    predict = commands.add_parser("predict", help="outputs of a trained network for new inputs",
+                                  description="Predict with a checkpoint: regression outputs, or class and probabilities.")
+    predict.add_argument("--checkpoint", required=True, help="a checkpoint.safetensors from a run folder")
+    predict.add_argument("--input", help="one sample as comma-separated numbers, e.g. 0.5,-1.2")
+    predict.add_argument("--input-file", help="a CSV with the training input columns, or .npy/.npz")
+    predict.add_argument("--output", help="write the predictions to this CSV file (default: print them)")
+    predict.set_defaults(func=cmd_predict)
     return parser
 
 

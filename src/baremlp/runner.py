@@ -4,6 +4,10 @@ data -> network -> train -> summary, with everything written to a run folder whe
     from baremlp.runner import run
     from baremlp.settings import Settings
     net, summary = run(Settings(dataset="linear"), out="runs/linear")
+
+A run folder holds config.json (every setting), metrics.jsonl (one line per epoch),
+checkpoint.safetensors (rewritten atomically after every epoch, so a killed run resumes
+exactly: the sample order is a function of seed and epoch) and, at the end, summary.json.
 """
 import json
 import os
@@ -30,6 +34,7 @@ class Data:
     classes: list = None  # class names for classification, None for regression
     mean: torch.Tensor = None  # standardisation statistics of the training split, if used
     std: torch.Tensor = None
+    inputs: list = None  # column names of a user's table, kept for predict
 
     @property
     def outputs(self):
@@ -39,7 +44,15 @@ class Data:
 def load_data(s: Settings) -> Data:
     """The data set named by the settings, split and scaled as they ask."""
     dtype = getattr(torch, s.dtype)
-    if s.dataset in ("linear", "folded", "square"):
+    if s.data:
+        task = None if s.task == "auto" else s.task
+        train_t = read_table(s.data, s.target, task=task, dtype=dtype)
+        data = Data(train_t.x, train_t.y, classes=train_t.classes, inputs=train_t.inputs)
+        if s.test_data:
+            test_t = read_table(s.test_data, s.target, task=train_t.task, classes=train_t.classes,
+                                inputs=train_t.inputs, dtype=dtype)
+            data.x_test, data.y_test = test_t.x, test_t.y
+    elif s.dataset in datasets.BUILTIN:
         make = datasets.BUILTIN[s.dataset]
         kwargs = {"noise": s.noise} if s.dataset == "linear" else {}
         n = s.n or (2000 if s.dataset == "square" else 1000)
@@ -53,6 +66,15 @@ def load_data(s: Settings) -> Data:
     if s.standardize:
         data = standardize(data)
     return data
+
+
+def read_table(path, target, **kwargs):
+    from . import tables
+    if path.endswith(".npz"):
+        return tables.from_npz(path, **{k: v for k, v in kwargs.items() if k != "inputs"})
+    if not target:
+        raise ValueError(f"--target is missing: name the target column(s) of {path}")
+    return tables.from_csv(path, target, **kwargs)
 
 
 def split_validation(data, fraction, seed):
@@ -90,62 +112,130 @@ def machine():
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
-def run(s: Settings, out=None, *, progress=True, log=print):
-    """Trains as the settings say; writes config.json, metrics.jsonl, checkpoint and summary.json
-    to the folder `out` (if given); returns (net, summary)."""
+def build_net(s: Settings, data: Data, device):
+    return MLP([data.x.shape[1], *s.hidden, data.outputs], seed=s.seed, init=s.init,
+               init_scale=s.init_scale, device=device, dtype=getattr(torch, s.dtype))
+
+
+def checkpoint_meta(s, data, epoch):
+    return {"settings": s.to_dict(), "epoch": epoch, "classes": data.classes, "inputs": data.inputs}
+
+
+def save_checkpoint(path, net, s, data, epoch, velocity=None):
+    extra = {"mean": data.mean, "std": data.std} if data.mean is not None else {}
+    checkpoint.save(path, net, checkpoint_meta(s, data, epoch), velocity, extra)
+
+
+def resume_settings(out):
+    """The settings of the run in folder out, from its config.json."""
+    path = os.path.join(out, "config.json")
+    try:
+        with open(path) as f:
+            return Settings.from_dict(json.load(f))
+    except FileNotFoundError:
+        raise ValueError(f"cannot resume {out!r}: it has no config.json, so it is not a run folder") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"cannot resume: {path} is not valid JSON ({e})") from None
+
+
+def run(s: Settings, out=None, *, resume=False, progress=True, log=print):
+    """Trains as the settings say and returns (net, summary).  With `out`, writes the run folder;
+    with resume=True, continues the run in `out` from its last checkpoint."""
     device = resolve_device(s.device)
     data = load_data(s)
     loss = loss_name(s, data)
-    net = MLP([data.x.shape[1], *s.hidden, data.outputs], seed=s.seed, init=s.init,
-              init_scale=s.init_scale, device=device, dtype=getattr(torch, s.dtype))
-    if out:
+    net = build_net(s, data, device)
+    start, velocity, prior = 0, None, []
+    ckpt = os.path.join(out, "checkpoint.safetensors") if out else None
+    metrics_path = os.path.join(out, "metrics.jsonl") if out else None
+    if resume and not os.path.exists(ckpt):
+        log(f"{out} has no checkpoint yet: starting its run from the beginning")
+        resume = False
+    if resume:
+        tensors, meta = checkpoint.load(ckpt)
+        net.load_state_dict(tensors)
+        velocity = checkpoint.velocity_of(tensors, device)
+        start = meta["epoch"]
+        with open(metrics_path) as f:
+            prior = [json.loads(line) for line in f.read().splitlines()[:start]]
+        checkpoint.write_atomic(metrics_path, "".join(json.dumps(r) + "\n" for r in prior))
+        log(f"resuming {out} after epoch {start} of {s.epochs}")
+    elif out:
         os.makedirs(out, exist_ok=True)
         checkpoint.write_json(os.path.join(out, "config.json"), s.to_dict())
-        metrics_path = os.path.join(out, "metrics.jsonl")
         checkpoint.write_atomic(metrics_path, "")
-    log(f"training {net} on {s.dataset} ({data.x.shape[0]} samples) with {loss}, "
-        f"lr {s.lr:g}, batch {s.batch_size}, {s.epochs} epochs")
+    reg_note = "" if not s.reg else f", λ {s.reg:g}" + (
+        f" for the first {s.reg_epochs} epochs then 0" if s.reg_epochs is not None and s.reg_epochs < s.epochs else "")
+    log(f"training {net} on {s.data or s.dataset} ({data.x.shape[0]} samples) with {loss}, "
+        f"lr {s.lr:g}{reg_note}, batch {s.batch_size}, {s.epochs} epochs")
+    tracks_map = s.dataset in ("linear", "folded") and not s.data
 
     def after_epoch(record, velocity):
+        if tracks_map:
+            record["effective_map"] = analysis.effective_map(net).tolist()
         if out:
             with open(metrics_path, "a") as f:
                 f.write(json.dumps(record) + "\n")
+            save_checkpoint(ckpt, net, s, data, record["epoch"], velocity)
         return False
 
     t0 = time.perf_counter()
     val = (data.x_val, data.y_val) if data.x_val is not None else None
-    history = train(net, data.x, data.y, loss=loss, lr=s.lr, epochs=s.epochs, batch_size=s.batch_size,
-                    reg=s.reg, seed=s.seed, momentum=s.momentum, schedule=s.schedule,
-                    check_steps=s.check_steps, val=val, patience=s.patience,
-                    callback=after_epoch, progress=progress)
-    seconds = time.perf_counter() - t0
-    final = evaluate(net, data.x, data.y, loss, s.reg)
+    history = prior + train(
+        net, data.x, data.y, loss=loss, lr=s.lr, epochs=s.epochs, batch_size=s.batch_size, reg=s.reg,
+        reg_epochs=s.reg_epochs, seed=s.seed, momentum=s.momentum, schedule=s.schedule,
+        check_steps=s.check_steps, val=val, patience=s.patience, start_epoch=start, velocity=velocity,
+        callback=after_epoch, progress=progress, engine=s.engine)
+    summary = summarize(s, net, data, history, loss, time.perf_counter() - t0, log)
+    if out:
+        save_checkpoint(ckpt, net, s, data, len(history))
+        checkpoint.write_json(os.path.join(out, "summary.json"), summary)
+        log(f"run folder: {out}")
+    return net, summary
+
+
+def summarize(s, net, data, history, loss, seconds, log=print):
+    """summary.json's content, and the report printed at the end of a run."""
+    final = evaluate(net, data.x, data.y, loss, s.reg if s.reg_epochs is None else 0.0)
     summary = {"final_loss": final["loss"], "final_objective": final["objective"],
-               "epochs_run": len(history), "train_seconds": seconds, "loss_name": loss,
+               "epochs_run": len(history), "train_seconds": seconds, "loss": loss,
                "sizes": net.sizes, "machine": machine()}
+    log(f"final loss {final['loss']:.3e} after {len(history)} epochs in {seconds:.1f} s")
     if "accuracy" in final:
         summary["train_accuracy"] = final["accuracy"]
+        log(f"training accuracy {final['accuracy']:.4f}")
     if s.check_steps:
         summary["steps_down"] = sum(r["steps_down"] for r in history) / len(history)
+        log(f"the step lowered J on its own batch in {100 * summary['steps_down']:.1f} % of the steps")
     if data.x_test is not None:
-        test = evaluate(net, data.x_test, data.y_test, loss)
-        summary["test_loss"], summary["test_accuracy"] = test["loss"], test.get("accuracy")
-    if s.dataset in ("linear", "folded"):
+        test = test_report(net, data.x_test, data.y_test, loss, data.classes)
+        summary.update(test)
+        log(f"test loss {test['test_loss']:.4f}" + (
+            f", test accuracy {test['test_accuracy']:.4f}" if "test_accuracy" in test else ""))
+    if s.dataset in ("linear", "folded") and not s.data:
         A = analysis.effective_map(net)
         summary["effective_map"] = A.tolist()
         summary["effective_map_convention"] = analysis.CONVENTION
         summary["effective_map_error"] = analysis.map_error(A)
+        log(analysis.report_map(net, data.x))
     summary["relu_active_fraction"] = [f.tolist() for f in analysis.relu_active_fraction(net, data.x)]
     summary["dead_units"] = analysis.dead_units(net, data.x)
-    log(f"final loss {final['loss']:.3e} (objective J {final['objective']:.3e}) after "
-        f"{len(history)} epochs in {seconds:.1f} s")
-    if "accuracy" in final:
-        log(f"training accuracy {final['accuracy']:.4f}")
-    if s.dataset in ("linear", "folded"):
-        log(analysis.report_map(net, data.x))
-    if out:
-        checkpoint.save(os.path.join(out, "checkpoint.safetensors"), net,
-                        {"settings": s.to_dict(), "epoch": len(history), "classes": data.classes})
-        checkpoint.write_json(os.path.join(out, "summary.json"), summary)
-        log(f"run folder: {out}")
-    return net, summary
+    if summary["dead_units"]:
+        log(f"note: {summary['dead_units']} hidden unit(s) are off on every training sample (dead ReLUs)")
+    return summary
+
+
+def test_report(net, x, y, loss, classes):
+    """Test loss, and for classification the accuracy, per-class accuracy and confusion matrix."""
+    scores = evaluate(net, x, y, loss)
+    report = {"test_loss": scores["loss"]}
+    if classes:
+        with torch.inference_mode():
+            pred = net(x.to(net.device, net.dtype)).argmax(1).cpu()
+        k = len(classes)
+        confusion = torch.bincount(y.cpu() * k + pred, minlength=k * k).view(k, k)  # rows: true, columns: predicted
+        per_class = confusion.diag().double() / confusion.sum(1).clamp_min(1)
+        report.update(test_accuracy=scores["accuracy"], classes=classes,
+                      per_class_accuracy=dict(zip(classes, per_class.tolist())),
+                      confusion_matrix=confusion.tolist())
+    return report

@@ -17,7 +17,7 @@ import time
 import torch
 
 from . import ops
-from .checks import check_data, check_hyper
+from .checks import check_data, check_hyper, number
 
 SCHEDULES = ("constant", "step", "cosine")
 
@@ -57,7 +57,7 @@ def sgd_step(params, lr, momentum=0.0, velocity=None):
             g = p.grad
             if momentum:
                 g = velocity[i].mul_(momentum).add_(g)
-            p.sub_(lr * g)
+            p.add_(g, alpha=-lr)  # one fused kernel, no temporary lr·g tensor
             p.grad = None
 
 
@@ -85,12 +85,13 @@ def evaluate(net, x, y, loss="mse", reg=0.0):
     return out
 
 
-def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, seed=None,
+def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, reg_epochs=None, seed=None,
           momentum=0.0, schedule="constant", check_steps=False, val=None, patience=0,
-          start_epoch=0, velocity=None, callback=None, progress=False):
+          start_epoch=0, velocity=None, callback=None, progress=False, engine="eager"):
     """Trains net in place by minibatch SGD on J = L + λ Σ‖W_i‖²_F and returns the history.
 
     x: (N, fan_in); y: (N, fan_out) targets, or (N,) class indices for cross-entropy.
+    reg_epochs: λ applies in this many first epochs, then λ = 0 (None: in every epoch).
     val: optional (x_val, y_val), evaluated after every epoch; patience > 0 stops when the
          validation loss has not improved for that many epochs and restores the best parameters.
     check_steps: after every step, re-evaluates J on the same batch and counts how often it went
@@ -101,6 +102,8 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, s
     """
     loss_fn = get_loss(loss)
     check_hyper(lr=lr, epochs=epochs, batch_size=batch_size, reg=reg, momentum=momentum, patience=patience)
+    if reg_epochs is not None:
+        number("reg_epochs", reg_epochs, low=0, whole=True)
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule {schedule!r} unknown: expected one of {', '.join(SCHEDULES)}")
     x, y = check_data(net, x, y)
@@ -121,6 +124,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, s
     for epoch in epoch_range:
         t0 = time.perf_counter()
         rate = lr_at(lr, epoch, epochs, schedule)
+        lam = reg if reg_epochs is None or epoch < reg_epochs else 0.0
         order = epoch_order(n, seed, epoch).to(net.device)
         xs, ys = x[order], y[order]
         losses = torch.empty(steps, dtype=net.dtype, device=net.device)  # J of every step, read once an epoch
@@ -129,7 +133,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, s
         for i, (xb, yb) in enumerate(zip(xs.split(batch_size), ys.split(batch_size))):
             # forward
             v = net(xb)
-            J = ops.objective(loss_fn, v, yb, net.weights, reg)
+            J = ops.objective(loss_fn, v, yb, net.weights, lam)
             # backward
             J.backward()
             # update (sgd)
@@ -139,17 +143,17 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, s
                 correct += (v.detach().argmax(1) == yb).sum()
             if check_steps:
                 with torch.no_grad():
-                    down += bool(ops.objective(loss_fn, net(xb), yb, net.weights, reg) < J)
+                    down += bool(ops.objective(loss_fn, net(xb), yb, net.weights, lam) < J)
         bad = ~torch.isfinite(losses)
         if bad.any():
             raise Diverged(epoch * steps + int(bad.nonzero()[0]) + 1, epoch + 1, rate)
-        record = {"epoch": epoch + 1, "loss": (losses * sizes).sum().item() / n, "lr": rate}
+        record = {"epoch": epoch + 1, "loss": (losses * sizes).sum().item() / n, "lr": rate, "reg": lam}
         if labels:
             record["accuracy"] = correct.item() / n
         if check_steps:
             record["steps_down"] = down / steps
         if xv is not None:
-            scores = evaluate(net, xv, yv, loss_fn, reg)
+            scores = evaluate(net, xv, yv, loss_fn, lam)
             record["val_loss"] = scores["loss"]
             if "accuracy" in scores:
                 record["val_accuracy"] = scores["accuracy"]

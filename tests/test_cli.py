@@ -1,0 +1,93 @@
+"""The command line as a user meets it: the run folder, the report, and one-line errors."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from baremlp.cli import main
+
+FAST = ["--n", "200", "--epochs", "2"]
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_writes_run_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, stdout, _ = run_cli(capsys, "train", "--dataset", "linear", *FAST, "--out", str(out))
+    assert code == 0
+    assert "A = M W (column convention" in stdout and "max |A − R|" in stdout
+    config = json.loads((out / "config.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    assert config["epochs"] == 2 and config["n"] == 200 and config["hidden"] == [3]
+    for key in ("final_loss", "effective_map", "effective_map_error", "relu_active_fraction"):
+        assert key in summary
+    A = summary["effective_map"]
+    assert len(A) == 2 and len(A[0]) == 2
+    assert summary["effective_map_error"] == pytest.approx(max(abs(A[0][0]), abs(A[0][1] + 1), abs(A[1][0] - 1), abs(A[1][1])))
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
+    assert (out / "checkpoint.safetensors").stat().st_size > 0
+    assert not [p for p in os.listdir(out) if p.endswith(".tmp")]
+
+
+def test_config_repeats_the_run(tmp_path, capsys):
+    first, second = tmp_path / "a", tmp_path / "b"
+    run_cli(capsys, "train", *FAST, "--seed", "4", "--out", str(first))
+    run_cli(capsys, "train", "--recipe", str(first / "config.json"), "--out", str(second))
+    a = json.loads((first / "summary.json").read_text())
+    b = json.loads((second / "summary.json").read_text())
+    assert a["final_loss"] == b["final_loss"] and a["effective_map"] == b["effective_map"]
+
+
+def test_predict_and_evaluate(tmp_path, capsys):
+    run_cli(capsys, "train", *FAST, "--out", str(tmp_path))
+    code, out, _ = run_cli(capsys, "predict", "--checkpoint", str(tmp_path / "checkpoint.safetensors"), "--input", "0.5,-1.2")
+    assert code == 0 and out.splitlines()[0] == "y1,y2" and len(out.splitlines()[1].split(",")) == 2
+    code, out, _ = run_cli(capsys, "evaluate", "--checkpoint", str(tmp_path / "checkpoint.safetensors"))
+    assert code == 0 and "loss:" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--lr", "-1"], "lr -1.0 invalid: expected a finite number > 0"),
+    (["train", "--lr", "nan"], "lr nan invalid"),
+    (["train", "--lr", "abc"], "invalid float value: 'abc'"),
+    (["train", "--reg", "-0.1"], "reg -0.1 invalid"),
+    (["train", "--hidden", "0"], "hidden '0' invalid"),
+    (["train", "--hidden", "3,x"], "hidden '3,x' invalid"),
+    (["train", "--epochs", "0"], "epochs 0 invalid"),
+    (["train", "--batch-size", "0"], "batch_size 0 invalid"),
+    (["train", "--dataset", "mnist"], "invalid choice: 'mnist'"),
+    (["train", "--recipe", "nope"], "recipe 'nope' unknown"),
+    (["train", "--dtype", "float16"], "invalid choice: 'float16'"),
+    (["train", "--device", "tpu"], "device 'tpu' unknown"),
+    (["train", "--momentum", "1"], "momentum 1.0 invalid"),
+    (["train", "--resume", "/nonexistent/run"], "has no config.json"),
+    (["predict", "--checkpoint", "/nonexistent.safetensors", "--input", "1,2"], "cannot be read"),
+    (["train", "--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_bad_input_one_line_exit_2(capsys, argv, message):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err, err
+    assert "Traceback" not in err
+
+
+def test_predict_wrong_width(tmp_path, capsys):
+    run_cli(capsys, "train", *FAST, "--out", str(tmp_path))
+    code, _, err = run_cli(capsys, "predict", "--checkpoint", str(tmp_path / "checkpoint.safetensors"), "--input", "1,2,3")
+    assert code == 2 and "input has 3 values per sample but the network expects 2" in err
+
+
+def test_console_script_help_and_error():
+    exe = os.path.join(os.path.dirname(sys.executable), "baremlp")
+    for cmd in ("train", "evaluate", "predict"):
+        done = subprocess.run([exe, cmd, "--help"], capture_output=True, text=True)
+        assert done.returncode == 0 and "usage: baremlp" in done.stdout
+    done = subprocess.run([exe, "train", "--epochs", "-3"], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr == "error: epochs -3 invalid: expected a whole number ≥ 1\n"

@@ -1,0 +1,90 @@
+"""A run killed with SIGKILL at any moment resumes to exactly the result of an uninterrupted run."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from baremlp import checkpoint
+from baremlp.model import MLP
+
+ARGS = ["--n", "1000", "--epochs", "8", "--momentum", "0.5", "--quiet"]
+
+
+def baremlp(*argv, wait=True):
+    exe = os.path.join(os.path.dirname(sys.executable), "baremlp")
+    if wait:
+        return subprocess.run([exe, *argv], capture_output=True, text=True, timeout=300)
+    return subprocess.Popen([exe, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def epochs_done(folder):
+    try:
+        return len((folder / "metrics.jsonl").read_text().splitlines())
+    except FileNotFoundError:
+        return 0
+
+
+@pytest.mark.parametrize("kill_after", [0, 3])
+def test_kill_9_then_resume_equals_uninterrupted(tmp_path, kill_after):
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    assert baremlp("train", *ARGS, "--out", str(whole)).returncode == 0
+    proc = baremlp("train", *ARGS, "--out", str(broken), wait=False)
+    deadline = time.time() + 120
+    while epochs_done(broken) < kill_after and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    if kill_after == 0:
+        while not (broken / "config.json").exists() and time.time() < deadline:
+            time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (broken / "summary.json").exists(), "the run finished before it could be killed"
+    done = baremlp("train", "--resume", str(broken))
+    assert done.returncode == 0, done.stderr
+    a = json.loads((whole / "summary.json").read_text())
+    b = json.loads((broken / "summary.json").read_text())
+    assert b["final_loss"] == a["final_loss"]
+    assert b["effective_map"] == a["effective_map"]
+    strip = lambda rows: [{k: v for k, v in json.loads(r).items() if k != "time"} for r in rows]
+    assert strip((broken / "metrics.jsonl").read_text().splitlines()) == strip((whole / "metrics.jsonl").read_text().splitlines())
+
+
+def test_resume_refuses_new_settings(tmp_path):
+    done = baremlp("train", "--resume", str(tmp_path), "--lr", "0.1")
+    assert done.returncode == 2 and done.stderr.startswith("error: --resume continues a run with its own config.json")
+
+
+def test_checkpoint_round_trip_and_atomic(tmp_path):
+    net = MLP([3, 4, 2], seed=1)
+    path = tmp_path / "c.safetensors"
+    velocity = [torch.randn_like(p) for p in net.parameters]
+    checkpoint.save(path, net, {"epoch": 3}, velocity)
+    loaded, meta = checkpoint.load_model(path)
+    x = torch.randn(5, 3)
+    assert torch.equal(loaded(x), net(x)) and meta["epoch"] == 3 and meta["sizes"] == [3, 4, 2]
+    tensors, _ = checkpoint.load(path)
+    assert all(torch.equal(a, b) for a, b in zip(checkpoint.velocity_of(tensors), velocity))
+    assert os.listdir(tmp_path) == ["c.safetensors"]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "foreign", "empty"])
+def test_bad_checkpoint_named_in_error(tmp_path, damage):
+    net = MLP([2, 3, 2], seed=0)
+    path = tmp_path / "c.safetensors"
+    checkpoint.save(path, net, {"epoch": 1})
+    data = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "garbage":
+        path.write_bytes(b"\x00" * 8 + os.urandom(200))
+    elif damage == "foreign":
+        from safetensors.torch import save_file
+        save_file({"w": torch.zeros(2)}, str(path))
+    else:
+        path.write_bytes(b"")
+    with pytest.raises(ValueError, match=f"checkpoint '{path}' is truncated, corrupt or not a baremlp checkpoint"):
+        checkpoint.load(path)
