@@ -13,13 +13,15 @@ step): losses stay on the device and are read once an epoch.
 """
 import math
 import time
+import warnings
 
 import torch
 
-from . import ops
+from . import fast, ops
 from .checks import check_data, check_hyper, number
 
 SCHEDULES = ("constant", "step", "cosine")
+ENGINES = ("eager", "compiled")
 
 
 class Diverged(RuntimeError):
@@ -61,6 +63,17 @@ def sgd_step(params, lr, momentum=0.0, velocity=None):
             p.grad = None
 
 
+def use_compiled(engine, net, check_steps):
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r} unknown: expected one of {', '.join(ENGINES)}")
+    if engine == "eager":
+        return False
+    if check_steps:
+        warnings.warn("check_steps needs the eager engine (it inspects every step): using it")
+        return False
+    return fast.available(net)
+
+
 def get_loss(loss):
     if isinstance(loss, str):
         if loss not in ops.LOSSES:
@@ -98,6 +111,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
          down (the lab's sanity rule), reported per epoch as 'steps_down' (costs a host sync a step).
     start_epoch, velocity: to resume a run (momentum buffers as saved by a callback).
     callback(record, velocity): called after every epoch; returning True stops training.
+    engine: "eager" (the loop below) or "compiled" (baremlp.fast: the same steps, an epoch per call).
     Returns a list with one dict per epoch: epoch, loss (mean J over the epoch's steps), lr, time, ...
     """
     loss_fn = get_loss(loss)
@@ -108,7 +122,9 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         raise ValueError(f"schedule {schedule!r} unknown: expected one of {', '.join(SCHEDULES)}")
     x, y = check_data(net, x, y)
     n = x.shape[0]
-    batch_size = min(batch_size, n)
+    if batch_size > n:
+        warnings.warn(f"batch_size {batch_size} is larger than the {n} samples: using {n}")
+        batch_size = n
     params = net.parameters
     if velocity is None:
         velocity = [torch.zeros_like(p) for p in params] if momentum else None
@@ -117,6 +133,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
     steps = math.ceil(n / batch_size)
     sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)], dtype=net.dtype, device=net.device)
     history, best_loss, best_epoch, best_state = [], math.inf, 0, None
+    compiled = use_compiled(engine, net, check_steps)
     epoch_range = range(start_epoch, epochs)
     if progress:
         from tqdm.auto import tqdm
@@ -127,23 +144,26 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         lam = reg if reg_epochs is None or epoch < reg_epochs else 0.0
         order = epoch_order(n, seed, epoch).to(net.device)
         xs, ys = x[order], y[order]
-        losses = torch.empty(steps, dtype=net.dtype, device=net.device)  # J of every step, read once an epoch
-        correct = torch.zeros((), dtype=torch.long, device=net.device)
         down = 0
-        for i, (xb, yb) in enumerate(zip(xs.split(batch_size), ys.split(batch_size))):
-            # forward
-            v = net(xb)
-            J = ops.objective(loss_fn, v, yb, net.weights, lam)
-            # backward
-            J.backward()
-            # update (sgd)
-            sgd_step(params, rate, momentum, velocity)
-            losses[i] = J.detach()
-            if labels:
-                correct += (v.detach().argmax(1) == yb).sum()
-            if check_steps:
-                with torch.no_grad():
-                    down += bool(ops.objective(loss_fn, net(xb), yb, net.weights, lam) < J)
+        if compiled:
+            losses, correct = fast.run_epoch(net, xs, ys, batch_size, loss_fn, rate, lam, momentum, velocity, labels)
+        else:
+            losses = torch.empty(steps, dtype=net.dtype, device=net.device)  # J of every step, read once an epoch
+            correct = torch.zeros((), dtype=torch.long, device=net.device)
+            for i, (xb, yb) in enumerate(zip(xs.split(batch_size), ys.split(batch_size))):
+                # forward
+                v = net(xb)
+                J = ops.objective(loss_fn, v, yb, net.weights, lam)
+                # backward
+                J.backward()
+                # update (sgd)
+                sgd_step(params, rate, momentum, velocity)
+                losses[i] = J.detach()
+                if labels:
+                    correct += (v.detach().argmax(1) == yb).sum()
+                if check_steps:
+                    with torch.no_grad():
+                        down += bool(ops.objective(loss_fn, net(xb), yb, net.weights, lam) < J)
         bad = ~torch.isfinite(losses)
         if bad.any():
             raise Diverged(epoch * steps + int(bad.nonzero()[0]) + 1, epoch + 1, rate)

@@ -1,0 +1,38 @@
+"""The compiled engine takes the same SGD steps as the eager loop."""
+import pytest
+import torch
+
+from baremlp import MLP, datasets, fast, train
+
+
+@pytest.fixture(scope="module")
+def compiled_ok():
+    if not fast.available(MLP([2, 3, 2])):
+        pytest.skip("torch.compile is unavailable on this machine")
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(batch_size=1, momentum=0.0, reg=0.0),
+    dict(batch_size=7, momentum=0.9, reg=0.01),  # 7 does not divide 200: a partial last batch
+])
+def test_compiled_equals_eager_after_an_epoch(compiled_ok, kwargs):
+    x, y = datasets.linear(200, seed=0)
+    nets = {}
+    for engine in ("eager", "compiled"):
+        nets[engine] = MLP([2, 3, 2], seed=0)
+        h = train(nets[engine], x, y, lr=0.04, epochs=2, seed=0, engine=engine, **kwargs)
+        nets[engine].history = h
+    for a, b in zip(nets["eager"].parameters, nets["compiled"].parameters):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+    for ra, rb in zip(nets["eager"].history, nets["compiled"].history):
+        assert ra["loss"] == pytest.approx(rb["loss"], rel=1e-4)
+
+
+def test_compiled_cross_entropy_accuracy(compiled_ok):
+    x, y = datasets.square(256, seed=0)
+    accs = []
+    for engine in ("eager", "compiled"):
+        net = MLP([2, 8, 2], seed=0, init="he")
+        h = train(net, x, y, loss="cross-entropy", lr=0.05, epochs=1, batch_size=16, seed=0, engine=engine)
+        accs.append(h[-1]["accuracy"])
+    assert accs[0] == accs[1]
