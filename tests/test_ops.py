@@ -32,6 +32,12 @@ def test_relu():
     compare(ops.ReLU(), F.relu, away_from_kink(6, 5).requires_grad_())
 
 
+def test_relu_slope_at_the_kink_is_zero():
+    u = torch.tensor([-1.0, 0.0, 2.0], dtype=torch.float64, requires_grad=True)
+    ops.ReLU()(u).sum().backward()
+    assert u.grad.tolist() == [0.0, 0.0, 1.0]
+
+
 def test_softmax():
     compare(ops.Softmax(), lambda v: F.softmax(v, dim=-1), rand(4, 7))
 

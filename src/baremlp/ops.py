@@ -22,10 +22,13 @@ class Linear:
 
 
 class ReLU:
-    """h = max(u, 0), elementwise.  The derivative at u = 0 is taken as 0, as in PyTorch."""
+    """h = max(u, 0), elementwise.  dh/du = 1[u > 0]: 0 at exactly u = 0, as in PyTorch.
+
+    (u.clamp_min(0) computes the same values, but its autograd rule gives slope 1 at u = 0.)
+    """
 
     def __call__(self, u):
-        return u.clamp_min(0)
+        return torch.relu(u)
 
 
 class Softmax:
