@@ -13,6 +13,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)  # read once: mkstemp makes files 0600, a run folder's files should be as readable as any other
+
 
 def write_atomic(path, data):
     """Writes bytes or text to path via a temporary file in the same folder, fsync, then rename:
@@ -23,6 +26,7 @@ def write_atomic(path, data):
         data = data.encode()
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

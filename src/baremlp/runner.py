@@ -188,9 +188,11 @@ def run(s: Settings, out=None, *, resume=False, progress=True, log=print):
         callback=after_epoch, progress=progress, engine=s.engine)
     summary = summarize(s, net, data, history, loss, time.perf_counter() - t0, log)
     if out:
+        from . import plots  # matplotlib loads only when there is a folder to draw into
         save_checkpoint(ckpt, net, s, data, len(history))
         checkpoint.write_json(os.path.join(out, "summary.json"), summary)
-        log(f"run folder: {out}")
+        written = plots.write_run_plots(out, net, data, history, summary)
+        log(f"run folder: {out} (plots: {', '.join(os.path.basename(p) for p in written)})")
     return net, summary
 
 
@@ -207,6 +209,12 @@ def summarize(s, net, data, history, loss, seconds, log=print):
     if s.check_steps:
         summary["steps_down"] = sum(r["steps_down"] for r in history) / len(history)
         log(f"the step lowered J on its own batch in {100 * summary['steps_down']:.1f} % of the steps")
+    if data.x_val is not None:
+        val = evaluate(net, data.x_val, data.y_val, loss)
+        summary["val_loss"] = val["loss"]
+        log(f"validation loss {val['loss']:.4f}" + (f", validation accuracy {val['accuracy']:.4f}" if "accuracy" in val else ""))
+        if "accuracy" in val:
+            summary["val_accuracy"] = val["accuracy"]
     if data.x_test is not None:
         test = test_report(net, data.x_test, data.y_test, loss, data.classes)
         summary.update(test)
