@@ -7,6 +7,7 @@ import argparse
 import dataclasses
 import sys
 import typing
+import warnings
 
 from .settings import CHOICES, Settings, load_recipe, recipe_names
 
@@ -128,9 +129,14 @@ def build_parser():
     return parser
 
 
+def show_note(message, category, filename, lineno, file=None, line=None):
+    print(f"note: {message}", file=sys.stderr)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
+    warnings.showwarning = show_note  # library warnings (a clamped batch size, ...) as one plain line
     try:
         args = build_parser().parse_args(argv)
         args.func(args)

@@ -1,0 +1,77 @@
+"""Every bad input a user can give, through the Python API and the CLI: the same one-line message,
+ValueError/TypeError from the API, exit status 2 (usage) or 1 (a failure while running) from the CLI."""
+import math
+
+import pytest
+import torch
+
+from baremlp import MLP, datasets, train
+from baremlp.cli import main
+from baremlp.model import resolve_device
+
+x, y = datasets.linear(20, seed=0)
+labels = torch.zeros(20, dtype=torch.long)
+
+
+def fit(**kwargs):
+    args = dict(net=MLP([2, 3, 2], seed=0), x=x, y=y, lr=0.01, epochs=1)
+    args.update(kwargs)
+    net, xx, yy = args.pop("net"), args.pop("x"), args.pop("y")
+    return train(net, xx, yy, **args)
+
+
+def nan_x():
+    bad = x.clone()
+    bad[3, 1] = math.nan
+    return bad
+
+
+API = [
+    (lambda: fit(lr=-0.1), ValueError, "lr -0.1 invalid: expected a finite number > 0"),
+    (lambda: fit(lr=math.inf), ValueError, "lr inf invalid"),
+    (lambda: fit(lr="0.1"), TypeError, "lr '0.1' invalid: expected a finite number"),
+    (lambda: fit(reg=-1.0), ValueError, "reg -1.0 invalid: expected a finite number ≥ 0"),
+    (lambda: fit(epochs=0), ValueError, "epochs 0 invalid: expected a whole number ≥ 1"),
+    (lambda: fit(epochs=2.5), TypeError, "epochs 2.5 invalid: expected a whole number"),
+    (lambda: fit(batch_size=0), ValueError, "batch_size 0 invalid"),
+    (lambda: fit(momentum=1.0), ValueError, "momentum 1.0 invalid"),
+    (lambda: fit(loss="hinge"), ValueError, "loss 'hinge' unknown: expected one of mse, cross-entropy"),
+    (lambda: fit(schedule="linear"), ValueError, "schedule 'linear' unknown"),
+    (lambda: fit(engine="jit"), ValueError, "engine 'jit' unknown"),
+    (lambda: fit(x=nan_x()), ValueError, "x holds NaN, infinite or non-real values"),
+    (lambda: fit(y=y[:10]), ValueError, "x has 20 samples but y has 10"),
+    (lambda: fit(x=torch.randn(20, 3)), ValueError, r"x of shape \(20, 3\) invalid: the network expects \(N, 2\)"),
+    (lambda: fit(y=torch.randn(20, 4)), ValueError, r"y of shape \(20, 4\) invalid: the network's outputs are \(N, 2\)"),
+    (lambda: fit(y=labels + 5, loss="cross-entropy"), ValueError, "class labels from 5 to 5 invalid"),
+    (lambda: fit(x=[[1.0, 2.0]]), TypeError, "x of type list invalid: expected a torch.Tensor"),
+    (lambda: MLP([2, 0, 2]), ValueError, r"sizes \[2, 0, 2\] invalid"),
+    (lambda: MLP([2, 3, 2], init="xavier"), ValueError, "init 'xavier' unknown"),
+    (lambda: datasets.linear(0), ValueError, "n 0 invalid"),
+]
+
+
+@pytest.mark.parametrize("call, error, message", API)
+def test_api_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_asked_for_where_none_exists(capsys):
+    with pytest.raises(ValueError, match="device 'cuda' asked for, but CUDA is not available here"):
+        resolve_device("cuda")
+    assert main(["train", "--device", "cuda", "--epochs", "1"]) == 2
+    assert capsys.readouterr().err == "error: device 'cuda' asked for, but CUDA is not available here; use 'cpu' or 'auto'\n"
+
+
+def test_batch_larger_than_data_is_clamped_with_a_note(capsys):
+    assert main(["train", "--n", "50", "--batch-size", "64", "--epochs", "1", "--quiet"]) == 0
+    assert "note: batch_size 64 is larger than the 50 samples: using 50" in capsys.readouterr().err
+
+
+def test_divergence_exits_1_and_names_the_step(tmp_path, capsys):
+    code = main(["train", "--lr", "1e6", "--n", "50", "--epochs", "2", "--quiet", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: training diverged: the objective became non-finite at step ")
+    assert "try a smaller learning rate than 1e+06" in err and err.count("\n") == 1
