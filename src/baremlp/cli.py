@@ -96,6 +96,62 @@ def cmd_predict(args):
             print(",".join(str(v) for v in row))
 
 
+def grid_values(text, field):
+    """'0.1,0.01' -> [0.1, 0.01] of the field's type; hidden takes '3,8,16x8' -> [(3,), (8,), (16, 8)]."""
+    kind = field.type
+    if typing.get_origin(kind) is typing.Union:
+        kind = typing.get_args(kind)[0]
+    values = []
+    for item in text.split(","):
+        try:
+            if field.name == "hidden":
+                values.append(tuple(int(w) for w in item.split("x")))
+            elif kind is bool:
+                values.append({"true": True, "false": False}[item.lower()])
+            else:
+                values.append(kind(item))
+        except (ValueError, KeyError):
+            raise UsageError(f"--{field.name.replace('_', '-')} value {item!r} invalid: expected a "
+                             f"{'width like 8 or 16x8' if field.name == 'hidden' else kind.__name__}") from None
+    return values
+
+
+def cmd_sweep(args):
+    from .explore import sweep
+    base = Settings.from_dict(load_recipe(args.recipe)) if args.recipe else Settings()
+    fixed, swept = {}, {}
+    for f in dataclasses.fields(Settings):
+        text = getattr(args, f.name)
+        if text is not None:
+            values = grid_values(text, f)
+            (swept if len(values) > 1 else fixed)[f.name] = values if len(values) > 1 else values[0]
+    base = base.replace(**fixed)
+    for name, values in swept.items():
+        for value in values:  # every grid value checked before the first run starts
+            base.replace(**{name: value})
+    sweep(base, swept, args.seeds, args.out, workers=args.workers, log=print)
+    print(f"results: {args.out}/runs.csv, {args.out}/summary.md, {args.out}/heatmap.png")
+
+
+def cmd_experiment(args):
+    from .experiments import noise_vs_reg
+    floats = lambda text, name: [float(v) for v in text.split(",")] if text else None
+    kwargs = {k: v for k, v in dict(noises=floats(args.noises, "noises"), regs=floats(args.regs, "regs"),
+                                    n=args.n, epochs=args.epochs, lr=args.lr).items() if v is not None}
+    noise_vs_reg(args.out, seeds=args.seeds, workers=args.workers, **kwargs)
+    print(f"results: {args.out}/report.md, {args.out}/noise_vs_reg.png, {args.out}/runs.csv")
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} invalid: expected a whole number ≥ 1")
+    return value
+
+
 def build_parser():
     parser = Parser(prog="baremlp", description="A multi-layer perceptron from bare PyTorch tensor ops, "
                     "trained by hand-written SGD.")
@@ -126,6 +182,30 @@ def build_parser():
     predict.add_argument("--input-file", help="a CSV with the training input columns, or .npy/.npz")
     predict.add_argument("--output", help="write the predictions to this CSV file (default: print them)")
     predict.set_defaults(func=cmd_predict)
+
+    sw = commands.add_parser("sweep", help="train over a grid of settings and seeds; CSV, table and heat map",
+                             description="Every setting flag takes comma-separated values; the full grid runs for "
+                             "seeds 0..N-1. Hidden sizes: 3,8,16x8 (x between the layers of one network). "
+                             "An interrupted sweep continues where it stopped.")
+    sw.add_argument("--out", required=True, metavar="DIR", help="folder for runs/, runs.csv, summary.md, heatmap.png")
+    sw.add_argument("--seeds", type=positive_int, default=3, help="seeds per configuration (default: 3)")
+    sw.add_argument("--workers", type=positive_int, default=1, help="parallel processes (default: 1)")
+    sw.add_argument("--recipe", help="settings to start from")
+    for f in dataclasses.fields(Settings):
+        sw.add_argument("--" + f.name.replace("_", "-"), dest=f.name, metavar="V[,V...]", help=f.metadata["help"])
+    sw.set_defaults(func=cmd_sweep)
+
+    ex = commands.add_parser("experiment", help="experiments that answer a question: noise-vs-reg")
+    ex.add_argument("name", choices=["noise-vs-reg"], help="noise-vs-reg: does regularization improve training?")
+    ex.add_argument("--out", required=True, metavar="DIR", help="folder for the runs, report.md and the plot")
+    ex.add_argument("--seeds", type=positive_int, default=3, help="seeds per cell (default: 3)")
+    ex.add_argument("--workers", type=positive_int, default=1, help="parallel processes (default: 1)")
+    ex.add_argument("--noises", help="noise standard deviations (default: 0,0.5,1,2)")
+    ex.add_argument("--regs", help="λ values (default: 0,0.001,0.01,0.03,0.1)")
+    ex.add_argument("--n", type=positive_int, help="training samples (default: 100)")
+    ex.add_argument("--epochs", type=positive_int, help="epochs (default: 100)")
+    ex.add_argument("--lr", type=float, help="learning rate (default: 0.02)")
+    ex.set_defaults(func=cmd_experiment)
     return parser
 
 

@@ -20,7 +20,7 @@ from .checkpoint import write_atomic
 from .datasets import R
 
 
-def _save(fig, path):
+def save_figure(fig, path):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")  # tight: long labels are not cut off
     write_atomic(path, buf.getvalue())
@@ -54,7 +54,7 @@ def loss_curves(records, path):
     if acc:
         _plot_series(axes[0, 1], records, ("accuracy", "val_accuracy"), "accuracy", log_if_positive=False)
         axes[0, 1].set_title("accuracy per epoch")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def map_entries(records, path, target=R):
@@ -84,7 +84,7 @@ def map_entries(records, path, target=R):
     ax_err.set(xlabel="epoch", ylabel="max |A − R|", title="distance to the target")
     ax_err.grid(alpha=0.3, which="both")
     fig.suptitle(f"effective map {CONVENTION}")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _grid(x, steps):
@@ -122,7 +122,7 @@ def function_2d(net, x, y, path, *, classes=None, axis_labels=("$x_1$", "$x_2$")
                   title="class", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
         ax.set(xlabel=axis_labels[0], ylabel=axis_labels[1],
                title="decision regions (argmax of the outputs) and samples")
-        return _save(fig, path)
+        return save_figure(fig, path)
     outs = v.shape[1]
     y_np = y_np.reshape(len(x_np), -1)
     fig = Figure(layout="constrained", figsize=(5.5 * outs, 4.8))
@@ -138,7 +138,7 @@ def function_2d(net, x, y, path, *, classes=None, axis_labels=("$x_1$", "$x_2$")
         fig.colorbar(mesh, ax=ax, label=f"$v_{{{j + 1}}}$")
         ax.set(xlabel=axis_labels[0], ylabel=axis_labels[1],
                title=f"learned output $v_{{{j + 1}}}(x)$; dots: target $y_{{{j + 1}}}$")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _annotated_image(ax, values, row_labels, col_labels, fmt, cmap, norm=None):
@@ -171,7 +171,7 @@ def confusion(matrix, classes, path):
     fig.colorbar(im, ax=ax, label="samples")
     ax.set(xlabel="predicted class", ylabel="true class",
            title=f"confusion matrix ({m.trace() / max(m.sum(), 1):.1%} correct)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def heatmap(table, row_labels, col_labels, path, *, title, cbar_label, log=False):
@@ -187,7 +187,7 @@ def heatmap(table, row_labels, col_labels, path, *, title, cbar_label, log=False
     im = _annotated_image(ax, t, row_labels, col_labels, lambda v: f"{v:.3g}", "viridis", norm)
     fig.colorbar(im, ax=ax, label=cbar_label)
     ax.set_title(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def write_run_plots(folder, net, data, records, summary):

@@ -57,7 +57,8 @@ def load_data(s: Settings) -> Data:
         kwargs = {"noise": s.noise} if s.dataset == "linear" else {}
         n = s.n or (2000 if s.dataset == "square" else 1000)
         x, y = make(n, seed=s.seed, dtype=dtype, **kwargs)
-        data = Data(x, y, classes=["outside", "inside"] if s.dataset == "square" else None)
+        x_test, y_test = make(n, seed=s.seed + 1, dtype=dtype)  # fresh samples, noise-free: how well it generalises
+        data = Data(x, y, x_test=x_test, y_test=y_test, classes=["outside", "inside"] if s.dataset == "square" else None)
     else:
         from . import images
         data = images.load(s.dataset, s.data_dir, dtype=dtype)
@@ -138,7 +139,7 @@ def resume_settings(out):
         raise ValueError(f"cannot resume: {path} is not valid JSON ({e})") from None
 
 
-def run(s: Settings, out=None, *, resume=False, progress=True, log=print):
+def run(s: Settings, out=None, *, resume=False, progress=True, log=print, plots=True):
     """Trains as the settings say and returns (net, summary).  With `out`, writes the run folder;
     with resume=True, continues the run in `out` from its last checkpoint."""
     device = resolve_device(s.device)
@@ -188,11 +189,13 @@ def run(s: Settings, out=None, *, resume=False, progress=True, log=print):
         callback=after_epoch, progress=progress, engine=s.engine)
     summary = summarize(s, net, data, history, loss, time.perf_counter() - t0, log)
     if out:
-        from . import plots  # matplotlib loads only when there is a folder to draw into
         save_checkpoint(ckpt, net, s, data, len(history))
-        checkpoint.write_json(os.path.join(out, "summary.json"), summary)
-        written = plots.write_run_plots(out, net, data, history, summary)
-        log(f"run folder: {out} (plots: {', '.join(os.path.basename(p) for p in written)})")
+        if plots:
+            from .plots import write_run_plots  # matplotlib loads only when there is a folder to draw into
+            written = write_run_plots(out, net, data, history, summary)
+            log(f"plots: {', '.join(os.path.basename(p) for p in written)}")
+        checkpoint.write_json(os.path.join(out, "summary.json"), summary)  # last: its presence means "done"
+        log(f"run folder: {out}")
     return net, summary
 
 

@@ -1,0 +1,139 @@
+"""Exploring metaparameters: a grid sweep over settings and seeds, and the noise-vs-λ experiment.
+
+Each run of a sweep is an ordinary run folder under OUT/runs/, named after its settings, so an
+interrupted sweep continues where it stopped: runs whose summary.json exists are read, not redone.
+After every finished run, OUT/runs.csv (one row per run) is rewritten atomically; at the end
+OUT/summary.md gives the mean and spread of every configuration and OUT/heatmap.png the mean
+final loss (or accuracy) over the first two swept settings.
+"""
+import csv
+import io
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import statistics
+
+from . import checkpoint
+from .settings import Settings
+
+METRICS = ("final_loss", "effective_map_error", "val_accuracy", "test_accuracy", "test_loss", "dead_units", "train_seconds")
+
+
+def grid(base: Settings, values: dict, seeds: int):
+    """Every combination of the swept values (a dict of setting -> list), each for seeds 0..seeds-1."""
+    names = list(values)
+    for combo in itertools.product(*(values[n] for n in names)):
+        for seed in range(seeds):
+            yield base.replace(**dict(zip(names, combo)), seed=seed)
+
+
+def run_name(s: Settings, names):
+    parts = [f"{n}={'x'.join(map(str, getattr(s, n))) if n == 'hidden' else getattr(s, n)}" for n in names]
+    return "_".join(parts + [f"seed={s.seed}"])
+
+
+def _one(job):
+    """Runs (or reads back) one run folder; in a worker process, one thread each."""
+    s, folder = job
+    import torch
+    from .runner import run
+    path = os.path.join(folder, "summary.json")
+    if not os.path.exists(path):
+        torch.set_num_threads(1)
+        run(s, folder, resume=os.path.exists(os.path.join(folder, "config.json")), progress=False,
+            log=lambda *a: None, plots=False)
+    with open(path) as f:
+        return json.load(f)
+
+
+def sweep(base: Settings, values: dict, seeds: int, out, *, workers=1, log=print):
+    """Runs the grid into out; returns the list of result rows (settings swept, seed, metrics)."""
+    names = list(values)
+    jobs = [(s, os.path.join(out, "runs", run_name(s, names))) for s in grid(base, values, seeds)]
+    os.makedirs(os.path.join(out, "runs"), exist_ok=True)
+    checkpoint.write_json(os.path.join(out, "sweep.json"), {"base": base.to_dict(), "values": values, "seeds": seeds})
+    done = sum(os.path.exists(os.path.join(f, "summary.json")) for _, f in jobs)
+    log(f"sweep: {len(jobs)} runs ({done} already done) into {out}")
+    rows = []
+    ctx = multiprocessing.get_context("spawn")  # torch's thread pools do not survive fork
+    with (ctx.Pool(workers) if workers > 1 else _Serial()) as pool:
+        for (s, folder), summary in zip(jobs, pool.imap(_one, jobs)):
+            row = {n: ("x".join(map(str, getattr(s, n))) if n == "hidden" else getattr(s, n)) for n in names}
+            row["seed"] = s.seed
+            row.update({m: summary.get(m) for m in METRICS if m in summary})
+            rows.append(row)
+            write_csv(os.path.join(out, "runs.csv"), rows)
+            log(f"  [{len(rows)}/{len(jobs)}] {run_name(s, names)}: final loss {summary['final_loss']:.3g}")
+    table = aggregate(rows, names)
+    checkpoint.write_atomic(os.path.join(out, "summary.md"), markdown(table, names))
+    if table:
+        _heatmap(table, names, os.path.join(out, "heatmap.png"))
+    return rows
+
+
+class _Serial:
+    """Stands in for a process pool when workers=1: runs in this process, in order."""
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def imap(self, fn, jobs):
+        return map(fn, jobs)
+
+
+def write_csv(path, rows):
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    checkpoint.write_atomic(path, buf.getvalue())
+
+
+def aggregate(rows, names):
+    """Mean and standard deviation over seeds of every metric, per configuration."""
+    groups = {}
+    for row in rows:
+        groups.setdefault(tuple(row[n] for n in names), []).append(row)
+    table = []
+    for key, group in groups.items():
+        entry = dict(zip(names, key), runs=len(group))
+        for m in METRICS:
+            vals = [r[m] for r in group if r.get(m) is not None and math.isfinite(r[m])]
+            if vals:
+                entry[m] = (statistics.fmean(vals), statistics.stdev(vals) if len(vals) > 1 else 0.0)
+        table.append(entry)
+    return table
+
+
+def markdown(table, names):
+    metrics = [m for m in METRICS if any(m in e for e in table)]
+    lines = ["| " + " | ".join(names + ["runs"] + metrics) + " |", "|" + "---|" * (len(names) + 1 + len(metrics))]
+    for e in table:
+        cells = [str(e[n]) for n in names] + [str(e["runs"])]
+        cells += [f"{e[m][0]:.3g} ± {e[m][1]:.2g}" if m in e else "–" for m in metrics]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "Mean ± standard deviation over seeds.\n\n" + "\n".join(lines) + "\n"
+
+
+def _heatmap(table, names, path):
+    from . import plots
+    metric = "test_accuracy" if "test_accuracy" in table[0] else "val_accuracy" if "val_accuracy" in table[0] else "final_loss"
+    rows_of = names[0] if names else None
+    cols_of = names[1] if len(names) > 1 else None
+    row_vals = list(dict.fromkeys(e[rows_of] for e in table)) if rows_of else [""]
+    col_vals = list(dict.fromkeys(e[cols_of] for e in table)) if cols_of else [""]
+    cells = [[[] for _ in col_vals] for _ in row_vals]
+    for e in table:
+        if metric in e:
+            i = row_vals.index(e[rows_of]) if rows_of else 0
+            j = col_vals.index(e[cols_of]) if cols_of else 0
+            cells[i][j].append(e[metric][0])
+    grid_ = [[statistics.fmean(c) if c else math.nan for c in row] for row in cells]
+    rest = f" (mean over {', '.join(names[2:])} and seeds)" if len(names) > 2 else " (mean over seeds)"
+    plots.heatmap(grid_, [f"{rows_of}={v}" for v in row_vals], [f"{cols_of}={v}" if cols_of else "" for v in col_vals],
+                  path, title=f"{metric}{rest}", cbar_label=metric, log=metric == "final_loss")
