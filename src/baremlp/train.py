@@ -148,9 +148,9 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         if compiled:
             losses, correct = fast.run_epoch(net, xs, ys, batch_size, loss_fn, rate, lam, momentum, velocity, labels)
         else:
-            losses = torch.empty(steps, dtype=net.dtype, device=net.device)  # J of every step, read once an epoch
+            losses = []  # J of every step, kept on the device and read once an epoch
             correct = torch.zeros((), dtype=torch.long, device=net.device)
-            for i, (xb, yb) in enumerate(zip(xs.split(batch_size), ys.split(batch_size))):
+            for xb, yb in zip(xs.split(batch_size), ys.split(batch_size)):
                 # forward
                 v = net(xb)
                 J = ops.objective(loss_fn, v, yb, net.weights, lam)
@@ -158,12 +158,13 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
                 J.backward()
                 # update (sgd)
                 sgd_step(params, rate, momentum, velocity)
-                losses[i] = J.detach()
+                losses.append(J.detach())
                 if labels:
                     correct += (v.detach().argmax(1) == yb).sum()
                 if check_steps:
                     with torch.no_grad():
                         down += bool(ops.objective(loss_fn, net(xb), yb, net.weights, lam) < J)
+            losses = torch.stack(losses)
         bad = ~torch.isfinite(losses)
         if bad.any():
             raise Diverged(epoch * steps + int(bad.nonzero()[0]) + 1, epoch + 1, rate)
