@@ -60,6 +60,9 @@ def report_map(net, x, target=R):
              "ReLU active fraction per hidden unit: " + "; ".join(
                  " ".join(f"{v:.3f}" for v in f.tolist()) for f in active)]
     if not all_on:
-        lines.append("note: some ReLUs are off on part of the data, so the network is not linear there "
-                     "and A = M W need not equal R even if the fit is good")
+        n = x.shape[0]
+        off = [f"layer {i + 1} unit {j + 1} on {round((1 - a) * n)} of {n} samples"
+               for i, f in enumerate(active) for j, a in enumerate(f.tolist()) if a < 1]
+        lines.append(f"note: ReLUs off on part of the data ({'; '.join(off)}): there the network is not "
+                     "linear, so A = M W describes it only where every ReLU is on")
     return "\n".join(lines)

@@ -215,13 +215,13 @@ def summarize(s, net, data, history, loss, seconds, log=print):
     if data.x_val is not None:
         val = evaluate(net, data.x_val, data.y_val, loss)
         summary["val_loss"] = val["loss"]
-        log(f"validation loss {val['loss']:.4f}" + (f", validation accuracy {val['accuracy']:.4f}" if "accuracy" in val else ""))
+        log(f"validation loss {val['loss']:.4g}" + (f", validation accuracy {val['accuracy']:.4f}" if "accuracy" in val else ""))
         if "accuracy" in val:
             summary["val_accuracy"] = val["accuracy"]
     if data.x_test is not None:
         test = test_report(net, data.x_test, data.y_test, loss, data.classes)
         summary.update(test)
-        log(f"test loss {test['test_loss']:.4f}" + (
+        log(f"test loss {test['test_loss']:.4g}" + (
             f", test accuracy {test['test_accuracy']:.4f}" if "test_accuracy" in test else ""))
     if s.dataset in ("linear", "folded") and not s.data:
         A = analysis.effective_map(net)
