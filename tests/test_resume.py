@@ -88,3 +88,19 @@ def test_bad_checkpoint_named_in_error(tmp_path, damage):
         path.write_bytes(b"")
     with pytest.raises(ValueError, match=f"checkpoint '{path}' is truncated, corrupt or not a baremlp checkpoint"):
         checkpoint.load(path)
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path):
+    run = tmp_path / "run"
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "baremlp"), "train", *ARGS, "--out", str(run)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while epochs_done(run) < 2 and time.time() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err == f"error: interrupted; {run} keeps the checkpoint of the last finished epoch: " \
+                  f"continue with 'baremlp train --resume {run}'\n"
+    _, meta = checkpoint.load(run / "checkpoint.safetensors")
+    assert meta["epoch"] >= 2

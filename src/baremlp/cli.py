@@ -65,7 +65,13 @@ def cmd_train(args):
         (settings, recipe), out = settings_from_args(args), args.out
     if recipe:
         log(f"recipe: {recipe}")
-    net, summary = runner.run(settings, out, resume=bool(args.resume), progress=not args.quiet, log=log)
+    try:
+        net, summary = runner.run(settings, out, resume=bool(args.resume), progress=not args.quiet, log=log)
+    except KeyboardInterrupt:
+        if out:
+            raise KeyboardInterrupt(f"interrupted; {out} keeps the checkpoint of the last finished epoch: "
+                                    f"continue with 'baremlp train --resume {out}'") from None
+        raise
     if args.quiet:
         print(f"final_loss {summary['final_loss']:.6g}")
 
@@ -222,8 +228,8 @@ def main(argv=None):
         args.func(args)
     except SystemExit:
         raise
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        print(f"error: {e or 'interrupted'}", file=sys.stderr)
         return 130
     except (ValueError, TypeError) as e:
         if debug:

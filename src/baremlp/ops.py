@@ -58,7 +58,8 @@ class MSELoss:
 
     def __call__(self, v, y):
         d = v - y
-        return (d * d).sum() / d.shape[0]
+        L = (d * d).sum()
+        return L if d.shape[0] == 1 else L / d.shape[0]  # per-sample SGD: no divide node to backpropagate
 
 
 class CrossEntropyLoss:

@@ -143,14 +143,18 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         rate = lr_at(lr, epoch, epochs, schedule)
         lam = reg if reg_epochs is None or epoch < reg_epochs else 0.0
         order = epoch_order(n, seed, epoch).to(net.device)
-        xs, ys = x[order], y[order]
+        if batch_size == 1 or compiled:
+            xs, ys = x[order], y[order]  # one shuffled copy, cut into views: no gather per step
+            batches = zip(xs.split(batch_size), ys.split(batch_size))
+        else:
+            batches = ((x[i], y[i]) for i in order.split(batch_size))  # gather each batch: no copy of the data
         down = 0
         if compiled:
             losses, correct = fast.run_epoch(net, xs, ys, batch_size, loss_fn, rate, lam, momentum, velocity, labels)
         else:
             losses = []  # J of every step, kept on the device and read once an epoch
             correct = torch.zeros((), dtype=torch.long, device=net.device)
-            for xb, yb in zip(xs.split(batch_size), ys.split(batch_size)):
+            for xb, yb in batches:
                 # forward
                 v = net(xb)
                 J = ops.objective(loss_fn, v, yb, net.weights, lam)
