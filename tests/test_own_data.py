@@ -77,3 +77,11 @@ def test_bad_tables_one_line_exit_2(tmp_path, capsys, case, message):
     assert main(["train", "--data", str(tmp_path / "train.csv"), *argv, "--epochs", "1", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
+
+
+def test_api_from_csv_ready_for_train():
+    from baremlp import MLP, datasets, train
+    x, y = datasets.from_csv(EXAMPLES / "iris_tiny.csv", target="species")
+    assert x.shape == (30, 4) and y.tolist()[:1] == [0] and y.max() == 2
+    h = train(MLP([4, 8, 3], seed=0), (x - x.mean(0)) / x.std(0), y, loss="cross-entropy", lr=0.05, epochs=30, seed=0)
+    assert h[-1]["accuracy"] > 0.9

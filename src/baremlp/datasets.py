@@ -57,3 +57,18 @@ def square(n=2000, *, seed=None, dtype=torch.float32):
 
 
 BUILTIN = {"linear": linear, "folded": folded, "square": square}
+
+
+def from_csv(path, target, **kwargs):
+    """Your own CSV table (a header row; target: the target column name(s)) as (x, y) ready for train.
+    baremlp.tables.from_csv returns the column names, task and class names as well."""
+    from .tables import from_csv as read
+    table = read(path, target, **kwargs)
+    return table.x, table.y
+
+
+def from_npz(path, **kwargs):
+    """Your own .npz file with arrays x (N, features) and y as (x, y) ready for train."""
+    from .tables import from_npz as read
+    table = read(path, **kwargs)
+    return table.x, table.y
