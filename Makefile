@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/baremlp train --dataset linear --out runs/demo
+	$(VENV)/bin/baremlp train --dataset linear --out runs/demo --overwrite
 
 test: $(STAMP)
 	$(PY) -m pytest

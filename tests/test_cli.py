@@ -91,3 +91,16 @@ def test_console_script_help_and_error():
         assert done.returncode == 0 and "usage: baremlp" in done.stdout
     done = subprocess.run([exe, "train", "--epochs", "-3"], capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr == "error: epochs -3 invalid: expected a whole number ≥ 1\n"
+
+
+def test_evaluate_reproduces_the_summary_test_loss(tmp_path, capsys):
+    run_cli(capsys, "train", *FAST, "--out", str(tmp_path))
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    code, out, _ = run_cli(capsys, "evaluate", "--checkpoint", str(tmp_path / "checkpoint.safetensors"))
+    assert code == 0 and f"loss: {summary['test_loss']:.6g}" in out
+
+
+def test_evaluate_refuses_a_mismatched_data_set(tmp_path, capsys):
+    run_cli(capsys, "train", *FAST, "--out", str(tmp_path))
+    code, _, err = run_cli(capsys, "evaluate", "--checkpoint", str(tmp_path / "checkpoint.safetensors"), "--dataset", "square")
+    assert code == 2 and err == "error: this network was trained for regression, but the data holds class labels\n"

@@ -47,3 +47,27 @@ def test_noise_vs_reg_report(tmp_path):
     assert (tmp_path / "report.md").read_text() == report
     assert (tmp_path / "noise_vs_reg.png").read_bytes()[:4] == b"\x89PNG"
     assert len(read_rows(tmp_path / "runs.csv")) == 4
+
+
+def test_sweep_records_a_diverged_run_and_goes_on(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    assert main(["sweep", "--lr", "1e6,0.04", *TINY, "--seeds", "1", "--out", str(out)]) == 0
+    rows = read_rows(out / "runs.csv")
+    assert [r["final_loss"] == "" for r in rows] == [True, False]
+    assert int(rows[0]["diverged_at_step"]) >= 1
+    assert "diverged at step" in capsys.readouterr().out
+
+
+def test_sweep_refuses_stale_runs_with_other_settings(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    assert main(["sweep", "--lr", "0.04,0.02", *TINY, "--seeds", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["sweep", "--lr", "0.04,0.02", "--n", "60", "--epochs", "3", "--seeds", "1", "--out", str(out)]) == 2
+    assert "was trained with other settings (epochs 2 ≠ 3): use a new --out" in capsys.readouterr().err
+
+
+def test_experiment_needs_a_baseline_and_a_positive_lambda(tmp_path, capsys):
+    assert main(["experiment", "noise-vs-reg", "--regs", "0", "--out", str(tmp_path)]) == 2
+    assert "expected 0 (the baseline) and at least one λ > 0" in capsys.readouterr().err
+    assert main(["experiment", "noise-vs-reg", "--regs", "0,a", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == "error: --regs '0,a' invalid: expected comma-separated numbers\n"

@@ -36,3 +36,12 @@ def test_compiled_cross_entropy_accuracy(compiled_ok):
         h = train(net, x, y, loss="cross-entropy", lr=0.05, epochs=1, batch_size=16, seed=0, engine=engine)
         accs.append(h[-1]["accuracy"])
     assert accs[0] == accs[1]
+
+
+def test_two_custom_losses_compile_apart(compiled_ok):
+    x, y = datasets.linear(50, seed=0)
+    first = lambda v, t: ((v - t) ** 2).sum() / v.shape[0]
+    second = lambda v, t: 100 * ((v - t) ** 2).sum() / v.shape[0]
+    losses = [train(MLP([2, 3, 2], seed=0), x, y, loss=f, lr=1e-9, epochs=1, seed=0, engine="compiled")[0]["loss"]
+              for f in (first, second)]
+    assert losses[1] == pytest.approx(100 * losses[0], rel=1e-3)

@@ -103,4 +103,17 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
     assert err == f"error: interrupted; {run} keeps the checkpoint of the last finished epoch: " \
                   f"continue with 'baremlp train --resume {run}'\n"
     _, meta = checkpoint.load(run / "checkpoint.safetensors")
-    assert meta["epoch"] >= 2
+    assert meta["epoch"] >= 1  # the metrics line of epoch 2 is written just before its checkpoint
+
+
+def test_fresh_run_refuses_a_used_folder_and_resume_of_a_finished_run_changes_nothing(tmp_path):
+    run = tmp_path / "run"
+    assert baremlp("train", "--n", "50", "--epochs", "2", "--quiet", "--out", str(run)).returncode == 0
+    before = (run / "summary.json").read_text()
+    done = baremlp("train", "--n", "50", "--epochs", "3", "--quiet", "--out", str(run))
+    assert done.returncode == 2 and f"{run} already holds a run: continue it with --resume" in done.stderr
+    done = baremlp("train", "--resume", str(run))
+    assert done.returncode == 0 and "finished already" in done.stdout
+    assert (run / "summary.json").read_text() == before
+    done = baremlp("train", "--n", "50", "--epochs", "3", "--quiet", "--out", str(run), "--overwrite")
+    assert done.returncode == 0 and json.loads((run / "summary.json").read_text())["epochs_run"] == 3

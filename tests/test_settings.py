@@ -12,12 +12,12 @@ def test_from_dict_overrides_and_round_trips():
 
 @pytest.mark.parametrize("values, error, message", [
     ({"learning_rate": 0.1}, ValueError, "setting 'learning_rate' unknown"),
-    ({"lr": "0.1"}, TypeError, "lr '0.1' invalid: expected float"),
-    ({"epochs": 2.5}, TypeError, "epochs 2.5 invalid: expected int"),
+    ({"lr": "0.1"}, TypeError, "lr '0.1' invalid: expected a number"),
+    ({"epochs": 2.5}, TypeError, "epochs 2.5 invalid: expected a whole number"),
     ({"epochs": True}, TypeError, "epochs True invalid"),
     ({"hidden": "3"}, TypeError, "hidden '3' invalid"),
     ({"hidden": [3, 0]}, ValueError, "hidden '3,0' invalid"),
-    ({"check_steps": 1}, TypeError, "check_steps 1 invalid: expected bool"),
+    ({"check_steps": 1}, TypeError, "check_steps 1 invalid: expected true or false"),
     ({"schedule": "linear"}, ValueError, "schedule 'linear' unknown"),
     ({"val_fraction": 1.0}, ValueError, "val_fraction 1.0 invalid"),
     ({"target": "y"}, ValueError, "target and test_data go with data"),

@@ -13,8 +13,17 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)  # read once: mkstemp makes files 0600, a run folder's files should be as readable as any other
+
+
+def _umask():
+    """The process umask, read without changing it where Linux allows (setting it is racy in threads)."""
+    try:
+        with open("/proc/self/status") as f:
+            return int(next(line for line in f if line.startswith("Umask:")).split()[1], 8)
+    except (OSError, StopIteration, ValueError):
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return mask
 
 
 def write_atomic(path, data):
@@ -24,9 +33,11 @@ def write_atomic(path, data):
     folder = os.path.dirname(os.path.abspath(path))
     if isinstance(data, str):
         data = data.encode()
+    if not os.path.isdir(folder):
+        raise ValueError(f"cannot write {path}: the folder {folder} does not exist")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a run folder's files read like any other file
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -29,6 +29,19 @@ def widths(text):
         raise argparse.ArgumentTypeError(f"hidden {text!r} invalid: expected widths like 3 or 16,8") from None
 
 
+ALWAYS = "always"
+
+
+def epochs_or_always(text):
+    """--reg-epochs: a whole number, or 'always' (null in a recipe) for λ in every epoch."""
+    if text.lower() in (ALWAYS, "null", "none"):
+        return ALWAYS
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"reg_epochs {text!r} invalid: expected a whole number or 'always'") from None
+
+
 def add_settings_flags(parser):
     """One flag per Settings field, default None so that only what the user typed overrides the recipe."""
     for f in dataclasses.fields(Settings):
@@ -39,6 +52,8 @@ def add_settings_flags(parser):
         help = f"{f.metadata['help']} (default: {f.default if f.name != 'hidden' else ','.join(map(str, f.default))})"
         if kind is bool:
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help)
+        elif f.name == "reg_epochs":
+            parser.add_argument(flag, dest=f.name, type=epochs_or_always, default=None, metavar="N|always", help=help)
         elif f.name == "hidden":
             parser.add_argument(flag, dest=f.name, type=widths, default=None, metavar="W[,W...]", help=help)
         else:
@@ -48,6 +63,8 @@ def add_settings_flags(parser):
 def settings_from_args(args):
     """Settings() <- recipe (named, or the data set's own when one ships) <- flags the user typed."""
     flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if getattr(args, f.name) is not None}
+    if flags.get("reg_epochs") == ALWAYS:
+        flags["reg_epochs"] = None
     recipe = args.recipe or (flags.get("dataset") if flags.get("dataset") in recipe_names() else None)
     base = Settings.from_dict(load_recipe(recipe)) if recipe else Settings()
     return Settings.from_dict(flags, base=base), recipe
@@ -59,14 +76,16 @@ def cmd_train(args):
     if args.resume:
         typed = [f.name for f in dataclasses.fields(Settings) if getattr(args, f.name) is not None]
         if typed or args.recipe or args.out:
-            raise UsageError(f"--resume continues a run with its own config.json: drop {', '.join(typed) or '--recipe/--out'}")
+            flags = ", ".join("--" + name.replace("_", "-") for name in typed)
+            raise UsageError(f"--resume continues a run with its own config.json: drop {flags or '--recipe/--out'}")
         settings, out, recipe = runner.resume_settings(args.resume), args.resume, None
     else:
         (settings, recipe), out = settings_from_args(args), args.out
     if recipe:
         log(f"recipe: {recipe}")
     try:
-        net, summary = runner.run(settings, out, resume=bool(args.resume), progress=not args.quiet, log=log)
+        net, summary = runner.run(settings, out, resume=bool(args.resume), overwrite=args.overwrite,
+                                  progress=not args.quiet, log=log)
     except KeyboardInterrupt:
         if out:
             raise KeyboardInterrupt(f"interrupted; {out} keeps the checkpoint of the last finished epoch: "
@@ -78,7 +97,8 @@ def cmd_train(args):
 
 def cmd_evaluate(args):
     from . import serve
-    report = serve.evaluate_checkpoint(args.checkpoint, dataset=args.dataset, data=args.data, data_dir=args.data_dir)
+    report = serve.evaluate_checkpoint(args.checkpoint, dataset=args.dataset, data=args.data, target=args.target,
+                                       data_dir=args.data_dir)
     for key, value in report.items():
         if key not in ("confusion_matrix", "per_class_accuracy", "classes"):
             print(f"{key}: {value:.6g}" if isinstance(value, float) else f"{key}: {value}")
@@ -124,7 +144,9 @@ def grid_values(text, field):
 
 def cmd_sweep(args):
     from .explore import sweep
-    base = Settings.from_dict(load_recipe(args.recipe)) if args.recipe else Settings()
+    named = args.dataset.split(",")[0] if args.dataset else None
+    recipe = args.recipe or (named if named in recipe_names() else None)  # as train does
+    base = Settings.from_dict(load_recipe(recipe)) if recipe else Settings()
     fixed, swept = {}, {}
     for f in dataclasses.fields(Settings):
         text = getattr(args, f.name)
@@ -141,8 +163,12 @@ def cmd_sweep(args):
 
 def cmd_experiment(args):
     from .experiments import noise_vs_reg
-    floats = lambda text, name: [float(v) for v in text.split(",")] if text else None
-    kwargs = {k: v for k, v in dict(noises=floats(args.noises, "noises"), regs=floats(args.regs, "regs"),
+    def floats(text, flag):
+        try:
+            return [float(v) for v in text.split(",")] if text else None
+        except ValueError:
+            raise UsageError(f"{flag} {text!r} invalid: expected comma-separated numbers") from None
+    kwargs = {k: v for k, v in dict(noises=floats(args.noises, "--noises"), regs=floats(args.regs, "--regs"),
                                     n=args.n, epochs=args.epochs, lr=args.lr).items() if v is not None}
     noise_vs_reg(args.out, seeds=args.seeds, workers=args.workers, **kwargs)
     print(f"results: {args.out}/report.md, {args.out}/noise_vs_reg.png, {args.out}/runs.csv")
@@ -170,6 +196,7 @@ def build_parser():
     train.add_argument("--out", metavar="DIR", help="run folder for config.json, metrics.jsonl, summary.json, checkpoint")
     train.add_argument("--quiet", action="store_true", help="no progress or report; print only the final loss")
     train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
+    train.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
     add_settings_flags(train)
     train.set_defaults(func=cmd_train)
 
@@ -178,6 +205,7 @@ def build_parser():
     evaluate.add_argument("--checkpoint", required=True, help="a checkpoint.safetensors from a run folder")
     evaluate.add_argument("--dataset", choices=CHOICES["dataset"], help="default: the one it was trained on")
     evaluate.add_argument("--data", help="a CSV/NPZ table with the training columns, instead of --dataset")
+    evaluate.add_argument("--target", help="with --data: the target column(s), if not those it was trained on")
     evaluate.add_argument("--data-dir", help="folder of the Fashion-MNIST / CIFAR-10 files")
     evaluate.set_defaults(func=cmd_evaluate)
 

@@ -20,6 +20,9 @@ REGS = (0.0, 0.001, 0.01, 0.03, 0.1)
 
 def noise_vs_reg(out, *, noises=NOISES, regs=REGS, seeds=3, n=100, epochs=100, lr=0.02, workers=1, log=print):
     """Runs the grid (a sweep into out/) and writes out/noise_vs_reg.png and out/report.md."""
+    noises, regs = sorted(set(noises)), sorted(set(regs))
+    if regs[0] != 0 or len(regs) < 2:
+        raise ValueError(f"regs {','.join(f'{r:g}' for r in regs)} invalid: expected 0 (the baseline) and at least one λ > 0")
     base = Settings(dataset="linear", n=n, epochs=epochs, lr=lr, reg_epochs=None)
     rows = sweep(base, {"noise": list(noises), "reg": list(regs)}, seeds, out, workers=workers, log=log)
     mean = {}
@@ -67,7 +70,7 @@ def _report(mean, noises, regs, base, seeds):
             f"{mean['test_loss', noise, r]:.3g} / {mean['effective_map_error', noise, r]:.2g}" for r in regs) + " |")
     lines += ["", "Cells: clean held-out MSE / max|M W − R|.", "", "## What the numbers show", ""]
     for noise in noises:
-        base_loss = mean["test_loss", noise, regs[0]]
+        base_loss = mean["test_loss", noise, 0.0]
         best = min(regs, key=lambda r: mean["test_loss", noise, r] if not math.isnan(mean["test_loss", noise, r]) else math.inf)
         best_loss = mean["test_loss", noise, best]
         if best == regs[0] or not best_loss < base_loss:
@@ -77,7 +80,7 @@ def _report(mean, noises, regs, base, seeds):
             lines.append(f"- σ = {noise:g}: λ = {best:g} gives the lowest clean MSE, {best_loss:.3g} against "
                          f"{base_loss:.3g} at λ = {regs[0]:g} ({100 * (best_loss / base_loss - 1):+.0f} %).")
     largest = regs[-1]
-    lines += ["", f"With no noise the largest λ = {largest:g} leaves max|M W − R| at "
+    lines += ["", f"With the least noise (σ = {noises[0]:g}) the largest λ = {largest:g} leaves max|M W − R| at "
               f"{mean['effective_map_error', noises[0], largest]:.2g} (theory for a balanced, all-active fit: about "
               f"λ = {largest:g}), so λ trades fidelity to R for robustness to noise."]
     return "\n".join(lines) + "\n"

@@ -6,8 +6,6 @@ After every finished run, OUT/runs.csv (one row per run) is rewritten atomically
 OUT/summary.md gives the mean and spread of every configuration and OUT/heatmap.png the mean
 final loss (or accuracy) over the first two swept settings.
 """
-import csv
-import io
 import itertools
 import json
 import math
@@ -39,19 +37,37 @@ def _one(job):
     s, folder = job
     import torch
     from .runner import run
+    from .train import Diverged
     path = os.path.join(folder, "summary.json")
     if not os.path.exists(path):
         torch.set_num_threads(1)
-        run(s, folder, resume=os.path.exists(os.path.join(folder, "config.json")), progress=False,
-            log=lambda *a: None, plots=False)
+        try:
+            run(s, folder, resume=os.path.exists(os.path.join(folder, "config.json")), progress=False,
+                log=lambda *a: None, plots=False)
+        except Diverged as e:  # an expected outcome of a grid point (a large lr): recorded, not fatal
+            checkpoint.write_json(path, {"final_loss": None, "diverged_at_step": e.step})
     with open(path) as f:
         return json.load(f)
+
+
+def check_folder(s: Settings, folder):
+    """A run folder left by an earlier sweep must hold the same settings, or its results are not this run's."""
+    try:
+        with open(os.path.join(folder, "config.json")) as f:
+            old = Settings.from_dict(json.load(f))
+    except FileNotFoundError:
+        return
+    if old != s:
+        diff = ", ".join(f"{k} {getattr(old, k)!r} ≠ {getattr(s, k)!r}" for k in s.to_dict() if getattr(old, k) != getattr(s, k))
+        raise ValueError(f"{folder} was trained with other settings ({diff}): use a new --out for a changed sweep")
 
 
 def sweep(base: Settings, values: dict, seeds: int, out, *, workers=1, log=print):
     """Runs the grid into out; returns the list of result rows (settings swept, seed, metrics)."""
     names = list(values)
     jobs = [(s, os.path.join(out, "runs", run_name(s, names))) for s in grid(base, values, seeds)]
+    for s, folder in jobs:
+        check_folder(s, folder)
     os.makedirs(os.path.join(out, "runs"), exist_ok=True)
     checkpoint.write_json(os.path.join(out, "sweep.json"), {"base": base.to_dict(), "values": values, "seeds": seeds})
     done = sum(os.path.exists(os.path.join(f, "summary.json")) for _, f in jobs)
@@ -62,10 +78,12 @@ def sweep(base: Settings, values: dict, seeds: int, out, *, workers=1, log=print
         for (s, folder), summary in zip(jobs, pool.imap(_one, jobs)):
             row = {n: ("x".join(map(str, getattr(s, n))) if n == "hidden" else getattr(s, n)) for n in names}
             row["seed"] = s.seed
-            row.update({m: summary.get(m) for m in METRICS if m in summary})
+            row.update({m: summary.get(m) for m in (*METRICS, "diverged_at_step") if m in summary})
             rows.append(row)
             write_csv(os.path.join(out, "runs.csv"), rows)
-            log(f"  [{len(rows)}/{len(jobs)}] {run_name(s, names)}: final loss {summary['final_loss']:.3g}")
+            outcome = (f"final loss {summary['final_loss']:.3g}" if summary["final_loss"] is not None
+                       else f"diverged at step {summary['diverged_at_step']}")
+            log(f"  [{len(rows)}/{len(jobs)}] {run_name(s, names)}: {outcome}")
     table = aggregate(rows, names)
     checkpoint.write_atomic(os.path.join(out, "summary.md"), markdown(table, names))
     if table:
@@ -86,12 +104,10 @@ class _Serial:
 
 
 def write_csv(path, rows):
+    """rows: dicts; the columns are every key that appears, in order of first appearance."""
+    from .tables import write_csv_atomic
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    checkpoint.write_atomic(path, buf.getvalue())
+    write_csv_atomic(path, columns, [[row.get(c) for c in columns] for row in rows])
 
 
 def aggregate(rows, names):

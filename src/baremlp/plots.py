@@ -181,7 +181,7 @@ def heatmap(table, row_labels, col_labels, path, *, title, cbar_label, log=False
     if t.shape != (len(row_labels), len(col_labels)):
         raise ValueError(f"table of shape {t.shape} does not match {len(row_labels)} × {len(col_labels)} labels")
     positive = t[np.isfinite(t) & (t > 0)]
-    norm = LogNorm(positive.min(), positive.max()) if log and positive.size else None
+    norm = LogNorm(positive.min(), positive.max()) if log and positive.size and positive.min() < positive.max() else None
     fig = Figure(layout="constrained", figsize=(min(3 + 1.1 * len(col_labels), 18), min(2 + 0.6 * len(row_labels), 14)))
     ax = fig.subplots()
     im = _annotated_image(ax, t, row_labels, col_labels, lambda v: f"{v:.3g}", "viridis", norm)

@@ -93,7 +93,7 @@ def split_validation(data, fraction, seed):
 def standardize(data):
     """x ← (x − mean) / std per feature, with mean and std of the training split alone (no peeking)."""
     data.mean = data.x.mean(0)
-    data.std = data.x.std(0).clamp_min(1e-8)  # constant features (blank pixels) stay finite
+    data.std = data.x.std(0, unbiased=False).clamp_min(1e-8)  # constant features (blank pixels) stay finite
     for name in ("x", "x_val", "x_test"):
         t = getattr(data, name)
         if t is not None:
@@ -139,9 +139,21 @@ def resume_settings(out):
         raise ValueError(f"cannot resume: {path} is not valid JSON ({e})") from None
 
 
-def run(s: Settings, out=None, *, resume=False, progress=True, log=print, plots=True):
-    """Trains as the settings say and returns (net, summary).  With `out`, writes the run folder;
+RUN_FILES = ("summary.json", "checkpoint.safetensors", "metrics.jsonl", "config.json",
+             "loss.png", "effective_map.png", "function.png", "confusion.png")
+
+
+def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, log=print, plots=True):
+    """Trains as the settings say and returns (net, summary).  With `out`, writes the run folder
+    (a folder that already holds a run is refused unless overwrite=True, which clears it first);
     with resume=True, continues the run in `out` from its last checkpoint."""
+    if out and not resume and os.path.exists(os.path.join(out, "config.json")):
+        if not overwrite:
+            raise ValueError(f"{out} already holds a run: continue it with --resume {out}, "
+                             "choose a new --out, or replace it with --overwrite")
+        for name in RUN_FILES:  # summary.json first: its presence means "finished"
+            if os.path.exists(os.path.join(out, name)):
+                os.remove(os.path.join(out, name))
     device = resolve_device(s.device)
     data = load_data(s)
     loss = loss_name(s, data)
@@ -152,6 +164,12 @@ def run(s: Settings, out=None, *, resume=False, progress=True, log=print, plots=
     if resume and not os.path.exists(ckpt):
         log(f"{out} has no checkpoint yet: starting its run from the beginning")
         resume = False
+    if resume and os.path.exists(os.path.join(out, "summary.json")):
+        log(f"{out} is finished already (summary.json exists): nothing to resume")
+        with open(os.path.join(out, "summary.json")) as f:
+            summary = json.load(f)
+        net.load_state_dict(checkpoint.load(ckpt)[0])
+        return net, summary
     if resume:
         tensors, meta = checkpoint.load(ckpt)
         net.load_state_dict(tensors)
@@ -169,7 +187,7 @@ def run(s: Settings, out=None, *, resume=False, progress=True, log=print, plots=
         f" for the first {s.reg_epochs} epochs then 0" if s.reg_epochs is not None and s.reg_epochs < s.epochs else "")
     log(f"training {net} on {s.data or s.dataset} ({data.x.shape[0]} samples) with {loss}, "
         f"lr {s.lr:g}{reg_note}, batch {s.batch_size}, {s.epochs} epochs")
-    tracks_map = s.dataset in ("linear", "folded") and not s.data
+    tracks_map = has_rotation_map(s)
 
     def after_epoch(record, velocity):
         if tracks_map:
@@ -199,9 +217,15 @@ def run(s: Settings, out=None, *, resume=False, progress=True, log=print, plots=
     return net, summary
 
 
+def has_rotation_map(s):
+    """The rotation data sets, whose target map R makes M W worth tracking."""
+    return s.dataset in ("linear", "folded") and not s.data
+
+
 def summarize(s, net, data, history, loss, seconds, log=print):
     """summary.json's content, and the report printed at the end of a run."""
-    final = evaluate(net, data.x, data.y, loss, s.reg if s.reg_epochs is None else 0.0)
+    lam_at_end = s.reg if s.reg_epochs is None or s.reg_epochs >= len(history) else 0.0
+    final = evaluate(net, data.x, data.y, loss, lam_at_end)
     summary = {"final_loss": final["loss"], "final_objective": final["objective"],
                "epochs_run": len(history), "train_seconds": seconds, "loss": loss,
                "sizes": net.sizes, "machine": machine()}
@@ -223,7 +247,7 @@ def summarize(s, net, data, history, loss, seconds, log=print):
         summary.update(test)
         log(f"test loss {test['test_loss']:.4g}" + (
             f", test accuracy {test['test_accuracy']:.4f}" if "test_accuracy" in test else ""))
-    if s.dataset in ("linear", "folded") and not s.data:
+    if has_rotation_map(s):
         A = analysis.effective_map(net)
         summary["effective_map"] = A.tolist()
         summary["effective_map_convention"] = analysis.CONVENTION

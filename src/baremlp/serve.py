@@ -9,6 +9,9 @@ import dataclasses
 import torch
 
 from . import checkpoint
+from .checks import check_data
+from .model import MLP
+from .ops import Softmax
 from .settings import Settings
 
 
@@ -19,7 +22,8 @@ def load(path):
         settings = Settings.from_dict(meta["settings"])
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"checkpoint {path!r} has no usable settings in its header ({e})") from None
-    net, _ = checkpoint.load_model(path)
+    net = MLP(meta["sizes"], dtype=tensors["W0"].dtype)
+    net.load_state_dict(tensors)
     return net, settings, meta, tensors.get("mean"), tensors.get("std")
 
 
@@ -27,30 +31,35 @@ def scale(x, mean, std):
     return x if mean is None else (x - mean) / std
 
 
-def evaluate_checkpoint(path, *, dataset=None, data=None, data_dir=None):
+def evaluate_checkpoint(path, *, dataset=None, data=None, target=None, data_dir=None):
     """Loss (and accuracy, per-class accuracy, confusion matrix) of a checkpoint on held-out data:
-    the test split of an image data set, a fresh draw of a built-in one (seed + 1), or a table."""
+    the test split of its data set (fresh samples for the built-in ones, the test images for
+    Fashion-MNIST and CIFAR-10, the --test-data table), another data set, or a table."""
     from . import runner
     net, s, meta, mean, std = load(path)
-    changes = {"val_fraction": 0.0, "standardize": False}
     if data:
-        changes.update(data=data, test_data=None)
-    elif dataset or data_dir:
-        changes.update(data=None, target=None, test_data=None, dataset=dataset or s.dataset, data_dir=data_dir)
-    if (changes.get("dataset") or s.dataset) in ("linear", "folded", "square") and not (data or s.data):
-        changes["seed"] = s.seed + 1  # fresh samples, never the ones it was trained on
-    s = dataclasses.replace(s, **changes)
-    if s.data:
-        table = runner.read_table(s.data, s.target, task=None if s.task == "auto" else s.task,
+        s = dataclasses.replace(s, data=data, target=target or s.target)
+        table = runner.read_table(data, s.target, task=None if s.task == "auto" else s.task,
+                                  classes=meta.get("classes"), inputs=meta.get("inputs"), dtype=net.dtype)
+        x, y = table.x, table.y
+    elif s.data:
+        if not s.test_data:
+            raise ValueError(f"this network was trained on {s.data} and has no test table: "
+                             "pass --data with held-out rows")
+        table = runner.read_table(s.test_data, s.target, task=None if s.task == "auto" else s.task,
                                   classes=meta.get("classes"), inputs=meta.get("inputs"), dtype=net.dtype)
         x, y = table.x, table.y
     else:
+        s = dataclasses.replace(s, dataset=dataset or s.dataset, data_dir=data_dir or s.data_dir,
+                                val_fraction=0.0, standardize=False)
         d = runner.load_data(s)
-        x, y = (d.x_test, d.y_test) if d.x_test is not None else (d.x, d.y)
-    if x.shape[1] != net.sizes[0]:
-        raise ValueError(f"the data has {x.shape[1]} input features but the network expects {net.sizes[0]}")
+        x, y = d.x_test, d.y_test
+    if bool(meta.get("classes")) == y.dtype.is_floating_point:
+        trained, found = ("classification", "real-valued targets") if meta.get("classes") else ("regression", "class labels")
+        raise ValueError(f"this network was trained for {trained}, but the data holds {found}")
+    x, y = check_data(net, scale(x, mean, std), y)
     loss = runner.loss_name(s, runner.Data(x, y, classes=meta.get("classes")))
-    report = {"samples": x.shape[0], **runner.test_report(net, scale(x, mean, std), y, loss, meta.get("classes"))}
+    report = {"samples": x.shape[0], **runner.test_report(net, x, y, loss, meta.get("classes"))}
     return {k.removeprefix("test_"): v for k, v in report.items()}
 
 
@@ -73,13 +82,13 @@ def predict(path, *, values=None, path_in=None):
     if not torch.isfinite(x).all():
         raise ValueError("input holds NaN or infinite values: expected finite numbers")
     with torch.inference_mode():
-        v = net(scale(x, mean, std).to(net.device))
-        classes = meta.get("classes")
-        if classes:
-            p = net.predict_proba(scale(x, mean, std).to(net.device)).cpu()
-            header = ["class"] + [f"p_{c}" for c in classes]
-            rows = [[classes[int(i)]] + [round(q, 6) for q in row] for i, row in zip(p.argmax(1), p.tolist())]
-        else:
-            header = [f"y{i + 1}" for i in range(v.shape[1])]
-            rows = [[round(a, 6) for a in row] for row in v.cpu().tolist()]
+        v = net(scale(x, mean, std).to(net.device)).cpu()
+    classes = meta.get("classes")
+    if classes:
+        p = Softmax()(v)
+        header = ["class"] + [f"p_{c}" for c in classes]
+        rows = [[classes[int(i)]] + [float(f"{q:.6g}") for q in row] for i, row in zip(p.argmax(1), p.tolist())]
+    else:
+        header = [f"y{i + 1}" for i in range(v.shape[1])]
+        rows = [[float(f"{a:.6g}") for a in row] for row in v.tolist()]  # 6 significant digits, not 6 decimals
     return header, rows

@@ -110,6 +110,10 @@ class Settings:
             raise ValueError(f"reg_epochs {self.reg_epochs!r} invalid: expected a whole number ≥ 0, or null for every epoch")
         if self.data is None and (self.target or self.test_data):
             raise ValueError("target and test_data go with data: expected --data FILE as well")
+        if not 0 <= self.seed < 2**31:
+            raise ValueError(f"seed {self.seed!r} invalid: expected a whole number from 0 to {2**31 - 1}")
+        if self.patience and not self.val_fraction:
+            raise ValueError(f"patience {self.patience} needs validation data: set val_fraction (--val-fraction) too")
         if self.patience < 0:
             raise ValueError(f"patience {self.patience!r} invalid: expected a whole number ≥ 0")
         if not self.hidden or any(w < 1 for w in self.hidden):
@@ -134,7 +138,8 @@ def _coerce(key, value, kind):
     if base is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok = float(value), True
     if not ok:
-        raise TypeError(f"{key} {value!r} invalid: expected {base.__name__}{' or null' if optional else ''}")
+        kind = {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}[base]
+        raise TypeError(f"{key} {value!r} invalid: expected {kind}{' or null' if optional else ''}")
     return value
 
 
@@ -158,5 +163,7 @@ def load_recipe(name_or_path):
         values = json.loads(text)
     except json.JSONDecodeError as e:
         raise ValueError(f"{where} is not valid JSON: {e}") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{where} holds a {type(values).__name__}: expected a JSON object of settings")
     values.pop("description", None)
     return values

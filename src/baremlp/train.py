@@ -17,7 +17,7 @@ import warnings
 
 import torch
 
-from . import fast, ops
+from . import ops
 from .checks import check_data, check_hyper, number
 
 SCHEDULES = ("constant", "step", "cosine")
@@ -37,7 +37,7 @@ def lr_at(lr, epoch, epochs, schedule):
     """The learning rate for epoch (0-based): constant; step (÷10 at 50 % and again at 75 % of the
     epochs); or cosine, lr · ½(1 + cos(π · epoch / epochs))."""
     if schedule == "step":
-        return lr * 0.1 ** ((epoch >= epochs // 2) + (epoch >= (3 * epochs) // 4))
+        return lr * 0.1 ** ((epoch >= epochs / 2) + (epoch >= 3 * epochs / 4))
     if schedule == "cosine":
         return lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
     return lr
@@ -71,6 +71,7 @@ def use_compiled(engine, net, check_steps):
     if check_steps:
         warnings.warn("check_steps needs the eager engine (it inspects every step): using it")
         return False
+    from . import fast  # torch.compile and its scan load only for this engine
     return fast.available(net)
 
 
@@ -129,6 +130,8 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
     if velocity is None:
         velocity = [torch.zeros_like(p) for p in params] if momentum else None
     xv, yv = check_data(net, *val) if val is not None else (None, None)
+    if patience and val is None:
+        raise ValueError(f"patience {patience} needs validation data: pass val (the CLI: --val-fraction)")
     labels = not y.dtype.is_floating_point
     steps = math.ceil(n / batch_size)
     sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)], dtype=net.dtype, device=net.device)
@@ -150,7 +153,8 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
             batches = ((x[i], y[i]) for i in order.split(batch_size))  # gather each batch: no copy of the data
         down = 0
         if compiled:
-            losses, correct = fast.run_epoch(net, xs, ys, batch_size, loss_fn, rate, lam, momentum, velocity, labels)
+            from .fast import run_epoch
+            losses, correct = run_epoch(net, xs, ys, batch_size, loss_fn, rate, lam, momentum, velocity, labels)
         else:
             losses = []  # J of every step, kept on the device and read once an epoch
             correct = torch.zeros((), dtype=torch.long, device=net.device)
