@@ -33,7 +33,7 @@ def make_epoch(loss_fn, momentum, labels):
 
     def objective(params, xb, yb, lam):
         v = forward(params, xb)  # (B, fan_out)
-        J = loss_fn(v, yb) + lam * sum((W * W).sum() for W in params[0::2])
+        J = loss_fn(v, yb) + lam * ops.Sum()([ops.FrobeniusSquared()(W) for W in params[0::2]])  # λ as a tensor: no branch
         return J, v
 
     grad_J = torch.func.grad_and_value(objective, has_aux=True)

@@ -2,22 +2,26 @@
 run folder's config.json all come from it, so a run can be repeated from its config alone."""
 import dataclasses
 import json
-import math
 import types
 import typing
 from dataclasses import dataclass, field
 from importlib import resources
 
+from .checks import check_hyper, number
+from .model import INITS
+from .ops import LOSSES
+from .tables import TASKS
+from .train import ENGINES, SCHEDULES
+
 DATASETS = ("linear", "folded", "square", "fashion-mnist", "cifar10")
-DTYPES = ("float32", "float64")
-CHOICES = {
+CHOICES = {  # each list comes from the module that acts on it
     "dataset": DATASETS,
-    "init": ("normal", "uniform", "he"),
-    "loss": ("auto", "mse", "cross-entropy"),
-    "schedule": ("constant", "step", "cosine"),
-    "dtype": DTYPES,
-    "engine": ("eager", "compiled"),
-    "task": ("auto", "regression", "classification"),
+    "init": INITS,
+    "loss": ("auto", *LOSSES),
+    "schedule": SCHEDULES,
+    "dtype": ("float32", "float64"),
+    "engine": ENGINES,
+    "task": ("auto", *TASKS),
 }
 
 
@@ -89,33 +93,20 @@ class Settings:
         for key, allowed in CHOICES.items():
             if getattr(self, key) not in allowed:
                 raise ValueError(f"{key} {getattr(self, key)!r} unknown: expected one of {', '.join(allowed)}")
-        positive = {"lr": self.lr, "init_scale": self.init_scale}
-        for key, value in positive.items():
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{key} {value!r} invalid: expected a finite number > 0")
-        if not (math.isfinite(self.reg) and self.reg >= 0):
-            raise ValueError(f"reg {self.reg!r} invalid: expected a finite number ≥ 0")
-        if not (math.isfinite(self.noise) and self.noise >= 0):
-            raise ValueError(f"noise {self.noise!r} invalid: expected a finite number ≥ 0")
-        if not 0 <= self.momentum < 1:
-            raise ValueError(f"momentum {self.momentum!r} invalid: expected a number ≥ 0 and < 1")
-        if not 0 <= self.val_fraction < 1:
-            raise ValueError(f"val_fraction {self.val_fraction!r} invalid: expected a number ≥ 0 and < 1")
-        for key in ("epochs", "batch_size"):
-            if getattr(self, key) < 1:
-                raise ValueError(f"{key} {getattr(self, key)!r} invalid: expected a whole number ≥ 1")
-        if self.n is not None and self.n < 1:
-            raise ValueError(f"n {self.n!r} invalid: expected a whole number of samples ≥ 1")
-        if self.reg_epochs is not None and self.reg_epochs < 0:
-            raise ValueError(f"reg_epochs {self.reg_epochs!r} invalid: expected a whole number ≥ 0, or null for every epoch")
+        check_hyper(lr=self.lr, epochs=self.epochs, batch_size=self.batch_size, reg=self.reg,
+                    momentum=self.momentum, patience=self.patience)  # the rules train() applies, one wording
+        number("init_scale", self.init_scale, low=0, low_open=True)
+        number("noise", self.noise, low=0)
+        number("val_fraction", self.val_fraction, low=0, high=1, high_open=True)
+        number("seed", self.seed, low=0, high=2**31 - 1, whole=True)
+        if self.n is not None:
+            number("n", self.n, low=1, whole=True)
+        if self.reg_epochs is not None:
+            number("reg_epochs", self.reg_epochs, low=0, whole=True)
         if self.data is None and (self.target or self.test_data):
             raise ValueError("target and test_data go with data: expected --data FILE as well")
-        if not 0 <= self.seed < 2**31:
-            raise ValueError(f"seed {self.seed!r} invalid: expected a whole number from 0 to {2**31 - 1}")
         if self.patience and not self.val_fraction:
             raise ValueError(f"patience {self.patience} needs validation data: set val_fraction (--val-fraction) too")
-        if self.patience < 0:
-            raise ValueError(f"patience {self.patience!r} invalid: expected a whole number ≥ 0")
         if not self.hidden or any(w < 1 for w in self.hidden):
             raise ValueError(f"hidden {','.join(map(str, self.hidden))!r} invalid: expected layer widths ≥ 1, e.g. 3 or 16,8")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
