@@ -85,7 +85,7 @@ def cmd_train(args):
         log(f"recipe: {recipe}")
     try:
         net, summary = runner.run(settings, out, resume=bool(args.resume), overwrite=args.overwrite,
-                                  progress=not args.quiet, log=log)
+                                  progress=not args.quiet, log=log, tensorboard=args.tensorboard)
     except KeyboardInterrupt:
         if out:
             raise KeyboardInterrupt(f"interrupted; {out} keeps the checkpoint of the last finished epoch: "
@@ -197,6 +197,8 @@ def build_parser():
     train.add_argument("--quiet", action="store_true", help="no progress or report; print only the final loss")
     train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
     train.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    train.add_argument("--tensorboard", action="store_true",
+                       help="also write TensorBoard event logs to --out/tensorboard (needs: pip install tensorboard)")
     add_settings_flags(train)
     train.set_defaults(func=cmd_train)
 

@@ -143,7 +143,19 @@ RUN_FILES = ("summary.json", "checkpoint.safetensors", "metrics.jsonl", "config.
              "loss.png", "effective_map.png", "function.png", "confusion.png")
 
 
-def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, log=print, plots=True):
+def tensorboard_writer(out):
+    """TensorBoard's event writer into out/tensorboard (the optional tensorboard package)."""
+    if not out:
+        raise ValueError("--tensorboard writes into the run folder: give --out DIR as well")
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ValueError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+    return SummaryWriter(os.path.join(out, "tensorboard"))
+
+
+def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, log=print, plots=True,
+        tensorboard=False):
     """Trains as the settings say and returns (net, summary).  With `out`, writes the run folder
     (a folder that already holds a run is refused unless overwrite=True, which clears it first);
     with resume=True, continues the run in `out` from its last checkpoint."""
@@ -154,6 +166,7 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         for name in RUN_FILES:  # summary.json first: its presence means "finished"
             if os.path.exists(os.path.join(out, name)):
                 os.remove(os.path.join(out, name))
+    board = tensorboard_writer(out) if tensorboard else None
     device = resolve_device(s.device)
     data = load_data(s)
     loss = loss_name(s, data)
@@ -196,6 +209,14 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
             with open(metrics_path, "a") as f:
                 f.write(json.dumps(record) + "\n")
             save_checkpoint(ckpt, net, s, data, record["epoch"], velocity)
+        if board:
+            for key, value in record.items():
+                if key != "epoch" and isinstance(value, (int, float)):
+                    board.add_scalar(key, value, record["epoch"])
+            for i, row in enumerate(record.get("effective_map", [])):
+                for j, a in enumerate(row):
+                    board.add_scalar(f"effective_map/A{i + 1}{j + 1}", a, record["epoch"])
+            board.flush()
         return False
 
     t0 = time.perf_counter()
@@ -205,6 +226,8 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         reg_epochs=s.reg_epochs, seed=s.seed, momentum=s.momentum, schedule=s.schedule,
         check_steps=s.check_steps, val=val, patience=s.patience, start_epoch=start, velocity=velocity,
         callback=after_epoch, progress=progress, engine=s.engine)
+    if board:
+        board.close()
     summary = summarize(s, net, data, history, loss, time.perf_counter() - t0, log)
     if out:
         save_checkpoint(ckpt, net, s, data, len(history))
