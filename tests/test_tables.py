@@ -177,7 +177,7 @@ ERRORS = [
     ("npz unknown label", "u.npz", {"x": np.zeros((2, 1)), "y": np.array([0, 5])},
      lambda p: from_npz(p, classes=["0", "1"]), "y\\[1\\]: label '5' is not one of the classes"),
     ("inputs csv missing column", "in.csv", "a,c\n1,2\n", lambda p: read_inputs(p, ["a", "b"]),
-     "test data columns differ from training: missing 'b'"),
+     "the network's input columns are missing: 'b'"),
     ("inputs csv not a number", "in2.csv", "a,b\n1,2\n1,x\n", lambda p: read_inputs(p, ["a", "b"]),
      "row 3, column 'b': 'x' is not a number"),
     ("inputs npy width", "in.npy", np.zeros((2, 3)), lambda p: read_inputs(p, ["a", "b"]),

@@ -243,7 +243,7 @@ def read_inputs(path, inputs, *, dtype=torch.float32) -> torch.Tensor:
     header, rows, lines = _read_csv(path)
     missing = [c for c in inputs if c not in header]
     if missing:
-        raise _err(path, f"test data columns differ from training: missing {_names(missing)}")
+        raise _err(path, f"the network's input columns are missing: {_names(missing)}")
     return _numbers(path, header, rows, lines, inputs, dtype)
 
 
