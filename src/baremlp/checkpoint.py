@@ -88,14 +88,18 @@ def load(path):
     return tensors, meta
 
 
+def model_from(tensors, meta, device=None, dtype=None):
+    """The trained network from a checkpoint's tensors and header (as load returns them)."""
+    from .model import MLP
+    net = MLP(meta["sizes"], device=device, dtype=dtype or tensors["W0"].dtype)
+    net.load_state_dict(tensors)
+    return net
+
+
 def load_model(path, device=None, dtype=None):
     """Rebuilds the trained network from a checkpoint: returns (net, meta)."""
-    from .model import MLP
     tensors, meta = load(path)
-    dtype = dtype or tensors["W0"].dtype
-    net = MLP(meta["sizes"], device=device, dtype=dtype)
-    net.load_state_dict(tensors)
-    return net, meta
+    return model_from(tensors, meta, device, dtype), meta
 
 
 def velocity_of(tensors, device=None):

@@ -60,13 +60,19 @@ def add_settings_flags(parser):
             parser.add_argument(flag, dest=f.name, type=kind, default=None, choices=CHOICES.get(f.name), help=help)
 
 
+def base_settings(recipe, dataset):
+    """The starting point: the recipe named, else the data set's own recipe when one ships, else the
+    defaults.  Returns (settings, the recipe used or None)."""
+    recipe = recipe or (dataset if dataset in recipe_names() else None)
+    return (Settings.from_dict(load_recipe(recipe)) if recipe else Settings()), recipe
+
+
 def settings_from_args(args):
     """Settings() <- recipe (named, or the data set's own when one ships) <- flags the user typed."""
     flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if getattr(args, f.name) is not None}
     if flags.get("reg_epochs") == ALWAYS:
         flags["reg_epochs"] = None
-    recipe = args.recipe or (flags.get("dataset") if flags.get("dataset") in recipe_names() else None)
-    base = Settings.from_dict(load_recipe(recipe)) if recipe else Settings()
+    base, recipe = base_settings(args.recipe, flags.get("dataset"))
     return Settings.from_dict(flags, base=base), recipe
 
 
@@ -144,9 +150,7 @@ def grid_values(text, field):
 
 def cmd_sweep(args):
     from .explore import sweep
-    named = args.dataset.split(",")[0] if args.dataset else None
-    recipe = args.recipe or (named if named in recipe_names() else None)  # as train does
-    base = Settings.from_dict(load_recipe(recipe)) if recipe else Settings()
+    base, _ = base_settings(args.recipe, args.dataset.split(",")[0] if args.dataset else None)
     fixed, swept = {}, {}
     for f in dataclasses.fields(Settings):
         text = getattr(args, f.name)

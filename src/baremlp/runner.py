@@ -45,8 +45,7 @@ def load_data(s: Settings) -> Data:
     """The data set named by the settings, split and scaled as they ask."""
     dtype = getattr(torch, s.dtype)
     if s.data:
-        task = None if s.task == "auto" else s.task
-        train_t = read_table(s.data, s.target, task=task, dtype=dtype)
+        train_t = read_table(s.data, s.target, task=s.task, dtype=dtype)
         data = Data(train_t.x, train_t.y, classes=train_t.classes, inputs=train_t.inputs)
         if s.test_data:
             test_t = read_table(s.test_data, s.target, task=train_t.task, classes=train_t.classes,
@@ -69,8 +68,10 @@ def load_data(s: Settings) -> Data:
     return data
 
 
-def read_table(path, target, **kwargs):
+def read_table(path, target, task="auto", **kwargs):
+    """A user's CSV or NPZ table; task "auto" lets the reader infer regression or classification."""
     from . import tables
+    kwargs["task"] = None if task == "auto" else task
     if path.endswith(".npz"):
         return tables.from_npz(path, **{k: v for k, v in kwargs.items() if k != "inputs"})
     if not target:

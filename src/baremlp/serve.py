@@ -10,7 +10,6 @@ import torch
 
 from . import checkpoint
 from .checks import check_data
-from .model import MLP
 from .ops import Softmax
 from .settings import Settings
 
@@ -22,9 +21,7 @@ def load(path):
         settings = Settings.from_dict(meta["settings"])
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"checkpoint {path!r} has no usable settings in its header ({e})") from None
-    net = MLP(meta["sizes"], dtype=tensors["W0"].dtype)
-    net.load_state_dict(tensors)
-    return net, settings, meta, tensors.get("mean"), tensors.get("std")
+    return checkpoint.model_from(tensors, meta), settings, meta, tensors.get("mean"), tensors.get("std")
 
 
 def scale(x, mean, std):
@@ -37,17 +34,13 @@ def evaluate_checkpoint(path, *, dataset=None, data=None, target=None, data_dir=
     Fashion-MNIST and CIFAR-10, the --test-data table), another data set, or a table."""
     from . import runner
     net, s, meta, mean, std = load(path)
-    if data:
-        s = dataclasses.replace(s, data=data, target=target or s.target)
-        table = runner.read_table(data, s.target, task=None if s.task == "auto" else s.task,
-                                  classes=meta.get("classes"), inputs=meta.get("inputs"), dtype=net.dtype)
-        x, y = table.x, table.y
-    elif s.data:
-        if not s.test_data:
+    if data or s.data:
+        table_path = data or s.test_data  # the table named here, else the run's own test table
+        if not table_path:
             raise ValueError(f"this network was trained on {s.data} and has no test table: "
                              "pass --data with held-out rows")
-        table = runner.read_table(s.test_data, s.target, task=None if s.task == "auto" else s.task,
-                                  classes=meta.get("classes"), inputs=meta.get("inputs"), dtype=net.dtype)
+        table = runner.read_table(table_path, target or s.target, task=s.task, classes=meta.get("classes"),
+                                  inputs=meta.get("inputs"), dtype=net.dtype)
         x, y = table.x, table.y
     else:
         s = dataclasses.replace(s, dataset=dataset or s.dataset, data_dir=data_dir or s.data_dir,
