@@ -9,7 +9,8 @@ import time
 import pytest
 import torch
 
-from baremlp import checkpoint
+from baremlp import checkpoint, runner
+from baremlp.settings import Settings
 from baremlp.model import MLP
 
 ARGS = ["--n", "1000", "--epochs", "8", "--momentum", "0.5", "--quiet"]
@@ -117,3 +118,28 @@ def test_fresh_run_refuses_a_used_folder_and_resume_of_a_finished_run_changes_no
     assert (run / "summary.json").read_text() == before
     done = baremlp("train", "--n", "50", "--epochs", "3", "--quiet", "--out", str(run), "--overwrite")
     assert done.returncode == 0 and json.loads((run / "summary.json").read_text())["epochs_run"] == 3
+
+
+def test_resume_keeps_early_stoppings_best_epoch(tmp_path, monkeypatch):
+    # lr 0.05 on noisy targets: the validation loss is best at epoch 1 and early stopping ends the
+    # run at epoch 5; the copy below dies after epoch 3, after its best epoch and before the stop
+    s = Settings(dataset="linear", n=100, noise=1.0, val_fraction=0.3, lr=0.05, epochs=15, patience=4, seed=0)
+    quiet = dict(progress=False, log=lambda *a: None, plots=False)
+    whole_net, whole = runner.run(s, str(tmp_path / "whole"), **quiet)
+    metrics = [json.loads(r) for r in (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()]
+    assert whole["epochs_run"] == 5 and metrics[-1]["best_epoch"] == 1
+
+    save = runner.save_checkpoint
+
+    def save_then_die(path, net, settings, data, epoch, *args):
+        save(path, net, settings, data, epoch, *args)
+        if epoch == 3:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(runner, "save_checkpoint", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(s, str(tmp_path / "broken"), **quiet)
+    monkeypatch.undo()
+    net, broken = runner.run(s, str(tmp_path / "broken"), resume=True, **quiet)
+    drop = lambda d: {k: v for k, v in d.items() if k != "train_seconds"}
+    assert drop(broken) == drop(whole)
+    assert all(torch.equal(a, b) for a, b in zip(net.parameters, whole_net.parameters))

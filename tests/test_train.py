@@ -99,6 +99,8 @@ def test_early_stopping_restores_best():
     best = min(r["val_loss"] for r in h)
     assert len(h) < 40
     assert evaluate(net, xv, yv)["loss"] == pytest.approx(best, rel=1e-5)
+    first_best = [r["val_loss"] for r in h].index(best) + 1
+    assert [r["best_epoch"] for r in h][-3:] == [first_best] * 3 and len(h) == first_best + 2  # patience 2
 
 
 def test_cross_entropy_training_reports_accuracy():

@@ -123,9 +123,24 @@ def checkpoint_meta(s, data, epoch):
     return {"settings": s.to_dict(), "epoch": epoch, "classes": data.classes, "inputs": data.inputs}
 
 
-def save_checkpoint(path, net, s, data, epoch, velocity=None):
+def save_checkpoint(path, net, s, data, epoch, velocity=None, best=None):
+    """best: (epoch, state_dict) of the best validation epoch so far (early stopping), saved with
+    the run's own state so that a resumed run restores the same weights as an uninterrupted one."""
     extra = {"mean": data.mean, "std": data.std} if data.mean is not None else {}
-    checkpoint.save(path, net, checkpoint_meta(s, data, epoch), velocity, extra)
+    meta = checkpoint_meta(s, data, epoch)
+    if best is not None:
+        meta["best_epoch"] = best[0]
+        extra.update({f"best.{k}": t for k, t in best[1].items()})
+    checkpoint.save(path, net, meta, velocity, extra)
+
+
+def best_of(tensors, meta, prior):
+    """(val_loss, epoch, state_dict) of the best epoch saved in a checkpoint, or None."""
+    epoch = meta.get("best_epoch")
+    if not epoch:
+        return None
+    state = {k[len("best."):]: t for k, t in tensors.items() if k.startswith("best.")}
+    return prior[epoch - 1]["val_loss"], epoch, state
 
 
 def resume_settings(out):
@@ -172,7 +187,7 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
     data = load_data(s)
     loss = loss_name(s, data)
     net = build_net(s, data, device)
-    start, velocity, prior = 0, None, []
+    start, velocity, prior, best = 0, None, [], None
     ckpt = os.path.join(out, "checkpoint.safetensors") if out else None
     metrics_path = os.path.join(out, "metrics.jsonl") if out else None
     if resume and not os.path.exists(ckpt):
@@ -192,6 +207,7 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         with open(metrics_path) as f:
             prior = [json.loads(line) for line in f.read().splitlines()[:start]]
         checkpoint.write_atomic(metrics_path, "".join(json.dumps(r) + "\n" for r in prior))
+        best = best_of(tensors, meta, prior)
         log(f"resuming {out} after epoch {start} of {s.epochs}")
     elif out:
         os.makedirs(out, exist_ok=True)
@@ -203,13 +219,18 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         f"lr {s.lr:g}{reg_note}, batch {s.batch_size}, {s.epochs} epochs")
     tracks_map = has_rotation_map(s)
 
+    best_saved = best[1:] if best else None  # (epoch, state) of the best validation epoch so far
+
     def after_epoch(record, velocity):
+        nonlocal best_saved
         if tracks_map:
             record["effective_map"] = analysis.effective_map(net).tolist()
+        if record.get("best_epoch") == record["epoch"]:
+            best_saved = (record["epoch"], net.state_dict())
         if out:
             with open(metrics_path, "a") as f:
                 f.write(json.dumps(record) + "\n")
-            save_checkpoint(ckpt, net, s, data, record["epoch"], velocity)
+            save_checkpoint(ckpt, net, s, data, record["epoch"], velocity, best_saved)
         if board:
             for key, value in record.items():
                 if key != "epoch" and isinstance(value, (int, float)):
@@ -225,7 +246,7 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
     history = prior + train(
         net, data.x, data.y, loss=loss, lr=s.lr, epochs=s.epochs, batch_size=s.batch_size, reg=s.reg,
         reg_epochs=s.reg_epochs, seed=s.seed, momentum=s.momentum, schedule=s.schedule,
-        check_steps=s.check_steps, val=val, patience=s.patience, start_epoch=start, velocity=velocity,
+        check_steps=s.check_steps, val=val, patience=s.patience, start_epoch=start, velocity=velocity, best=best,
         callback=after_epoch, progress=progress, engine=s.engine)
     if board:
         board.close()

@@ -101,16 +101,18 @@ def evaluate(net, x, y, loss="mse", reg=0.0):
 
 def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, reg_epochs=None, seed=None,
           momentum=0.0, schedule="constant", check_steps=False, val=None, patience=0,
-          start_epoch=0, velocity=None, callback=None, progress=False, engine="eager"):
+          start_epoch=0, velocity=None, best=None, callback=None, progress=False, engine="eager"):
     """Trains net in place by minibatch SGD on J = L + λ Σ‖W_i‖²_F and returns the history.
 
     x: (N, fan_in); y: (N, fan_out) targets, or (N,) class indices for cross-entropy.
     reg_epochs: λ applies in this many first epochs, then λ = 0 (None: in every epoch).
     val: optional (x_val, y_val), evaluated after every epoch; patience > 0 stops when the
-         validation loss has not improved for that many epochs and restores the best parameters.
+         validation loss has not improved for that many epochs and restores the best parameters;
+         each record then carries 'best_epoch', the best epoch so far.
     check_steps: after every step, re-evaluates J on the same batch and counts how often it went
          down (the lab's sanity rule), reported per epoch as 'steps_down' (costs a host sync a step).
-    start_epoch, velocity: to resume a run (momentum buffers as saved by a callback).
+    start_epoch, velocity: to resume a run (momentum buffers as saved by a callback);
+         best: with patience, (val_loss, epoch, state_dict) of the best epoch before start_epoch.
     callback(record, velocity): called after every epoch; returning True stops training.
     engine: "eager" (the loop below) or "compiled" (baremlp.fast: the same steps, an epoch per call).
     Returns a list with one dict per epoch: epoch, loss (mean J over the epoch's steps), lr, time, ...
@@ -135,7 +137,8 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
     labels = not y.dtype.is_floating_point
     steps = math.ceil(n / batch_size)
     sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)], dtype=net.dtype, device=net.device)
-    history, best_loss, best_epoch, best_state = [], math.inf, 0, None
+    history = []
+    best_loss, best_epoch, best_state = best if best is not None else (math.inf, 0, None)
     compiled = use_compiled(engine, net, check_steps)
     epoch_range = range(start_epoch, epochs)
     if progress:
@@ -187,13 +190,16 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
             record["val_loss"] = scores["loss"]
             if "accuracy" in scores:
                 record["val_accuracy"] = scores["accuracy"]
-        record["time"] = time.perf_counter() - t0
-        history.append(record)
-        stop = callback(record, velocity) if callback else False
-        if patience and xv is not None:
+        stop = False
+        if patience:
             if record["val_loss"] < best_loss:
                 best_loss, best_epoch, best_state = record["val_loss"], epoch + 1, net.state_dict()
-            stop = stop or epoch + 1 - best_epoch >= patience
+            record["best_epoch"] = best_epoch
+            stop = epoch + 1 - best_epoch >= patience
+        record["time"] = time.perf_counter() - t0
+        history.append(record)
+        if callback and callback(record, velocity):
+            stop = True
         if stop:
             break
     if best_state is not None:
