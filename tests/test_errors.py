@@ -1,11 +1,13 @@
 """Every bad input a user can give, through the Python API and the CLI: the same one-line message,
-ValueError/TypeError from the API, exit status 2 (usage) or 1 (a failure while running) from the CLI."""
+UsageError (a ValueError; UsageTypeError, a TypeError too, for a wrong type) from the API, exit status 2
+(usage) or 1 (a failure while running) from the CLI."""
 import math
 
 import pytest
 import torch
 
-from baremlp import MLP, datasets, train
+from baremlp import MLP, UsageError, datasets, runner, train
+from baremlp.checks import UsageTypeError
 from baremlp.cli import main
 from baremlp.model import resolve_device
 
@@ -52,8 +54,21 @@ API = [
 
 @pytest.mark.parametrize("call, error, message", API)
 def test_api_errors(call, error, message):
-    with pytest.raises(error, match=message):
+    with pytest.raises(error, match=message) as raised:
         call()
+    assert isinstance(raised.value, UsageTypeError if error is TypeError else UsageError)
+
+
+@pytest.mark.parametrize("error", [ValueError, TypeError, KeyError])
+def test_a_bug_is_not_reported_as_a_usage_error(monkeypatch, capsys, error):
+    # an exception that is not a UsageError comes from our code or a library, not from the user
+    def broken(*args, **kwargs):
+        raise error("internal mix-up")
+    monkeypatch.setattr(runner, "run", broken)
+    assert main(["train", "--epochs", "1", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {error.__name__}: ") and "internal mix-up" in err and "a bug, not your input" in err
+    assert err.count("\n") == 1
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")

@@ -13,6 +13,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
+from .checks import UsageError
+
 
 
 def _umask():
@@ -34,7 +36,7 @@ def write_atomic(path, data):
     if isinstance(data, str):
         data = data.encode()
     if not os.path.isdir(folder):
-        raise ValueError(f"cannot write {path}: the folder {folder} does not exist")
+        raise UsageError(f"cannot write {path}: the folder {folder} does not exist")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a run folder's files read like any other file
@@ -72,19 +74,19 @@ def save(path, net, meta, velocity=None, extra=None):
 
 def load(path):
     """Returns (tensors, meta) from a checkpoint; a missing, truncated, corrupt or foreign file gives
-    a ValueError naming it."""
+    a UsageError (a ValueError) naming it."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
-        raise ValueError(f"checkpoint {path!r} cannot be read: {e.strerror}") from None
+        raise UsageError(f"checkpoint {path!r} cannot be read: {e.strerror}") from None
     try:
         tensors = st_load(data)
         header_len = int.from_bytes(data[:8], "little")
         meta = json.loads(json.loads(data[8:8 + header_len])["__metadata__"]["baremlp"])
     except (SafetensorError, ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
-        raise ValueError(f"checkpoint {path!r} is truncated, corrupt or not a baremlp checkpoint ({e})") from None
+        raise UsageError(f"checkpoint {path!r} is truncated, corrupt or not a baremlp checkpoint ({e})") from None
     return tensors, meta
 
 

@@ -1,18 +1,28 @@
 """Argument checks shared by the Python API and the CLI: each failure is one sentence that
-names the value and says what is expected (ValueError for bad values, TypeError for wrong types)."""
+names the value and says what is expected (UsageError for bad values, UsageTypeError for wrong types)."""
 import math
 import numbers
 
 import torch
 
 
+class UsageError(ValueError):
+    """A value the user gave is wrong: a setting, an argument, a file, a table.  The message names
+    the value and says what is expected; the CLI prints it as one line and exits with status 2.
+    Any other exception is a failure while running (status 1), not the user's mistake."""
+
+
+class UsageTypeError(UsageError, TypeError):
+    """A value of the wrong type (a TypeError too, like Python's own type checks)."""
+
+
 def number(name, value, *, low=None, high=None, low_open=False, high_open=False, whole=False):
     """Checks that value is a finite real (a whole number if whole) within [low, high]; returns it."""
     kind = "a whole number" if whole else "a finite number"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral if whole else numbers.Real):
-        raise TypeError(f"{name} {value!r} invalid: expected {kind}")
+        raise UsageTypeError(f"{name} {value!r} invalid: expected {kind}")
     if not math.isfinite(value):
-        raise ValueError(f"{name} {value!r} invalid: expected {kind}")
+        raise UsageError(f"{name} {value!r} invalid: expected {kind}")
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if too_low or too_high:
@@ -21,7 +31,7 @@ def number(name, value, *, low=None, high=None, low_open=False, high_open=False,
             bounds.append(f"{'>' if low_open else '≥'} {low:g}")
         if high is not None:
             bounds.append(f"{'<' if high_open else '≤'} {high:g}")
-        raise ValueError(f"{name} {value!r} invalid: expected {kind} {' and '.join(bounds)}")
+        raise UsageError(f"{name} {value!r} invalid: expected {kind} {' and '.join(bounds)}")
     return value
 
 
@@ -43,27 +53,27 @@ def check_data(net, x, y):
     large finite values) pays for the element-wise check."""
     for name, t in (("x", x), ("y", y)):
         if not isinstance(t, torch.Tensor):
-            raise TypeError(f"{name} of type {type(t).__name__} invalid: expected a torch.Tensor")
+            raise UsageTypeError(f"{name} of type {type(t).__name__} invalid: expected a torch.Tensor")
     fan_in, fan_out = net.sizes[0], net.sizes[-1]
     if x.dim() != 2 or x.shape[1] != fan_in:
-        raise ValueError(f"x of shape {tuple(x.shape)} invalid: the network expects (N, {fan_in})")
+        raise UsageError(f"x of shape {tuple(x.shape)} invalid: the network expects (N, {fan_in})")
     if x.shape[0] == 0:
-        raise ValueError("x holds no samples: expected at least one row")
+        raise UsageError("x holds no samples: expected at least one row")
     if y.shape[0] != x.shape[0]:
-        raise ValueError(f"x has {x.shape[0]} samples but y has {y.shape[0]}: expected the same number")
+        raise UsageError(f"x has {x.shape[0]} samples but y has {y.shape[0]}: expected the same number")
     if not x.dtype.is_floating_point or not (torch.isfinite(x.sum()) or torch.isfinite(x).all()):
-        raise ValueError("x holds NaN, infinite or non-real values: expected finite numbers")
+        raise UsageError("x holds NaN, infinite or non-real values: expected finite numbers")
     if y.dtype.is_floating_point:
         if y.dim() != 2 or y.shape[1] != fan_out:
-            raise ValueError(f"y of shape {tuple(y.shape)} invalid: the network's outputs are (N, {fan_out})")
+            raise UsageError(f"y of shape {tuple(y.shape)} invalid: the network's outputs are (N, {fan_out})")
         if not (torch.isfinite(y.sum()) or torch.isfinite(y).all()):
-            raise ValueError("y holds NaN or infinite values: expected finite numbers")
+            raise UsageError("y holds NaN or infinite values: expected finite numbers")
         y = y.to(net.device, net.dtype)
     else:
         if y.dim() != 1:
-            raise ValueError(f"class labels y of shape {tuple(y.shape)} invalid: expected (N,)")
+            raise UsageError(f"class labels y of shape {tuple(y.shape)} invalid: expected (N,)")
         if y.min() < 0 or y.max() >= fan_out:
-            raise ValueError(f"class labels from {int(y.min())} to {int(y.max())} invalid: "
+            raise UsageError(f"class labels from {int(y.min())} to {int(y.max())} invalid: "
                              f"the network has {fan_out} outputs, so expected labels 0 to {fan_out - 1}")
         y = y.to(net.device, torch.long)
     return x.to(net.device, net.dtype), y

@@ -1,7 +1,7 @@
 """The `baremlp` command: a thin layer over baremlp.runner; its train flags are the Settings fields.
 
 Errors a user can cause print one line `error: ...` and exit with status 2 (bad usage or input)
-or 1 (a failure while running); --debug shows the traceback instead.
+or 1 (a failure while running, or a bug: then the line says so); --debug shows the traceback instead.
 """
 import argparse
 import dataclasses
@@ -9,16 +9,13 @@ import sys
 import typing
 import warnings
 
+from .checks import UsageError
 from .settings import CHOICES, Settings, load_recipe, recipe_names
 
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(f"{self.prog}: {message}")
-
-
-class UsageError(ValueError):
-    pass
 
 
 def widths(text):
@@ -265,15 +262,21 @@ def main(argv=None):
     except KeyboardInterrupt as e:
         print(f"error: {e or 'interrupted'}", file=sys.stderr)
         return 130
-    except (ValueError, TypeError) as e:
+    except UsageError as e:  # the user's mistake, named in the message
         if debug:
             raise
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except Exception as e:  # a failure while running: still one line, the traceback only on --debug
+    except (RuntimeError, OSError) as e:  # a failure while running (a diverged run, a full disk): one line
         if debug:
             raise
         print(f"error: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:  # anything else is a bug, ours or a library's, not the user's input
+        if debug:
+            raise
+        print(f"error: {type(e).__name__}: {e} (a bug, not your input: --debug shows where; please report it)",
+              file=sys.stderr)
         return 1
     return 0
 

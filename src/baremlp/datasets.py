@@ -5,6 +5,8 @@ y₁ = −x₂, y₂ = x₁.  In batch-first form the same map is Y = X Rᵀ.
 """
 import torch
 
+from .checks import UsageError
+
 R = torch.tensor([[0.0, -1.0], [1.0, 0.0]])
 
 
@@ -14,14 +16,14 @@ def _generator(seed):
 
 def _check_n(n):
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n {n!r} invalid: expected a whole number of samples ≥ 1")
+        raise UsageError(f"n {n!r} invalid: expected a whole number of samples ≥ 1")
 
 
 def linear(n=1000, *, seed=None, noise=0.0, dtype=torch.float32):
     """x ~ N(0, I₂), y = R x (+ noise · N(0, I₂)).  Returns x: (n, 2), y: (n, 2)."""
     _check_n(n)
     if not noise >= 0:
-        raise ValueError(f"noise {noise!r} invalid: expected a standard deviation ≥ 0")
+        raise UsageError(f"noise {noise!r} invalid: expected a standard deviation ≥ 0")
     g = _generator(seed)
     x = torch.randn(n, 2, generator=g, dtype=torch.float64)
     y = x @ R.double().T  # (n, 2): each row is R x

@@ -11,6 +11,7 @@ import os
 import statistics
 
 from . import checkpoint
+from .checks import UsageError
 from .explore import sweep
 from .settings import Settings
 
@@ -22,7 +23,7 @@ def noise_vs_reg(out, *, noises=NOISES, regs=REGS, seeds=3, n=100, epochs=100, l
     """Runs the grid (a sweep into out/) and writes out/noise_vs_reg.png and out/report.md."""
     noises, regs = sorted(set(noises)), sorted(set(regs))
     if regs[0] != 0 or len(regs) < 2:
-        raise ValueError(f"regs {','.join(f'{r:g}' for r in regs)} invalid: expected 0 (the baseline) and at least one λ > 0")
+        raise UsageError(f"regs {','.join(f'{r:g}' for r in regs)} invalid: expected 0 (the baseline) and at least one λ > 0")
     base = Settings(dataset="linear", n=n, epochs=epochs, lr=lr, reg_epochs=None)
     rows = sweep(base, {"noise": list(noises), "reg": list(regs)}, seeds, out, workers=workers, log=log)
     mean = {}

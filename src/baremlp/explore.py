@@ -14,6 +14,7 @@ import os
 import statistics
 
 from . import checkpoint
+from .checks import UsageError
 from .settings import Settings
 
 METRICS = ("final_loss", "effective_map_error", "val_accuracy", "test_accuracy", "test_loss", "dead_units", "train_seconds")
@@ -59,7 +60,7 @@ def check_folder(s: Settings, folder):
         return
     if old != s:
         diff = ", ".join(f"{k} {getattr(old, k)!r} ≠ {getattr(s, k)!r}" for k in s.to_dict() if getattr(old, k) != getattr(s, k))
-        raise ValueError(f"{folder} was trained with other settings ({diff}): use a new --out for a changed sweep")
+        raise UsageError(f"{folder} was trained with other settings ({diff}): use a new --out for a changed sweep")
 
 
 def sweep(base: Settings, values: dict, seeds: int, out, *, workers=1, log=print):

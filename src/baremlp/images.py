@@ -18,6 +18,8 @@ import zlib
 import numpy as np
 import torch
 
+from .checks import UsageError
+
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"  # where Debian's dataset-fashion-mnist installs them
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot"]
@@ -33,25 +35,25 @@ def _read_bytes(path):
     try:  # a corrupt download shows up as any of three exception types; report them all as one
         return gzip.decompress(raw)
     except (gzip.BadGzipFile, EOFError, zlib.error) as e:
-        raise ValueError(f"{path} is not a valid gzip file ({e})") from None
+        raise UsageError(f"{path} is not a valid gzip file ({e})") from None
 
 
 def read_idx(path) -> torch.Tensor:
     """The uint8 array in an IDX file (gzipped if the name ends in .gz), with the file's dims."""
     data = _read_bytes(path)
     if len(data) < 4 or data[:2] != b"\0\0":
-        raise ValueError(f"{path} is not an IDX file: it should start with two zero bytes, found {data[:4]!r}")
+        raise UsageError(f"{path} is not an IDX file: it should start with two zero bytes, found {data[:4]!r}")
     if data[2] != 0x08:
-        raise ValueError(f"{path} has IDX type code 0x{data[2]:02x}: expected 0x08 (unsigned byte)")
+        raise UsageError(f"{path} has IDX type code 0x{data[2]:02x}: expected 0x08 (unsigned byte)")
     start = 4 + 4 * data[3]
     if len(data) < start:
-        raise ValueError(f"{path} is truncated: its header declares {data[3]} dims but the file ends at byte "
+        raise UsageError(f"{path} is truncated: its header declares {data[3]} dims but the file ends at byte "
                          f"{len(data)}")
     dims = tuple(int.from_bytes(data[i:i + 4], "big") for i in range(4, start, 4))
     size, found = math.prod(dims), len(data) - start
     if found != size:  # too few bytes is a cut-off download, too many a wrong header: both unusable
         what = "truncated" if found < size else "longer than its header says"
-        raise ValueError(f"{path} is {what}: header says {'×'.join(map(str, dims))} = {size} bytes of data, "
+        raise UsageError(f"{path} is {what}: header says {'×'.join(map(str, dims))} = {size} bytes of data, "
                          f"found {found}")
     # copy: frombuffer over immutable bytes gives a read-only array that torch would warn about
     return torch.from_numpy(np.frombuffer(memoryview(data)[start:], np.uint8).reshape(dims).copy())
@@ -61,7 +63,7 @@ def read_cifar_batch(path):
     """Images uint8 (N, 3, 32, 32) and labels int64 (N,) from one file of CIFAR-10's binary version."""
     data = _read_bytes(path)
     if not data or len(data) % CIFAR_RECORD:
-        raise ValueError(f"{path} is truncated or not a CIFAR-10 binary batch: its {len(data)} bytes are not a "
+        raise UsageError(f"{path} is truncated or not a CIFAR-10 binary batch: its {len(data)} bytes are not a "
                          f"whole number of {CIFAR_RECORD}-byte records (1 label + 3072 pixels)")
     records = np.frombuffer(data, np.uint8).reshape(-1, CIFAR_RECORD)
     labels = torch.from_numpy(records[:, 0].astype(np.int64))
@@ -72,7 +74,7 @@ def read_cifar_batch(path):
 def _check_labels(path, labels):
     if len(labels) and int(labels.max()) >= 10:
         i = int(torch.argmax((labels >= 10).to(torch.uint8)))
-        raise ValueError(f"{path} has label {int(labels[i])} at index {i}: expected 0 to 9")
+        raise UsageError(f"{path} has label {int(labels[i])} at index {i}: expected 0 to 9")
 
 
 def _find(folder, name, missing):
@@ -81,7 +83,7 @@ def _find(folder, name, missing):
         path = os.path.join(folder, candidate)
         if os.path.isfile(path):
             return path
-    raise ValueError(missing)
+    raise UsageError(missing)
 
 
 def _fashion_split(folder, prefix):
@@ -94,11 +96,11 @@ def _fashion_split(folder, prefix):
     images, labels = read_idx(paths[0]), read_idx(paths[1])
     if images.dim() != 3 or images.shape[1:] != (28, 28):
         shape = "×".join(map(str, images.shape))
-        raise ValueError(f"{paths[0]} holds an array of shape {shape}: expected N×28×28 images")
+        raise UsageError(f"{paths[0]} holds an array of shape {shape}: expected N×28×28 images")
     if labels.dim() != 1:
-        raise ValueError(f"{paths[1]} holds an array of shape {'×'.join(map(str, labels.shape))}: expected N labels")
+        raise UsageError(f"{paths[1]} holds an array of shape {'×'.join(map(str, labels.shape))}: expected N labels")
     if len(images) != len(labels):
-        raise ValueError(f"{paths[0]} holds {len(images)} images but {paths[1]} holds {len(labels)} labels: "
+        raise UsageError(f"{paths[0]} holds {len(images)} images but {paths[1]} holds {len(labels)} labels: "
                          "expected the same count")
     labels = labels.to(torch.int64)
     _check_labels(paths[1], labels)
@@ -122,14 +124,14 @@ def load(name, data_dir=None, dtype=torch.float32):
         train, test = _fashion_split(folder, "train"), _fashion_split(folder, "t10k")
     elif name == "cifar10":
         if data_dir is None:
-            raise ValueError("CIFAR-10 has no default folder: pass --data-dir with the folder of data_batch_1.bin to "
+            raise UsageError("CIFAR-10 has no default folder: pass --data-dir with the folder of data_batch_1.bin to "
                              "test_batch.bin extracted from the binary version, cifar-10-binary.tar.gz")
         # Only the binary version: the python version is pickled, and unpickling a downloaded file can run code.
         folder, classes = data_dir, CIFAR_CLASSES
         train = _cifar_split(folder, [f"data_batch_{i}.bin" for i in range(1, 6)])
         test = _cifar_split(folder, ["test_batch.bin"])
     else:
-        raise ValueError(f"data set {name!r} unknown: expected fashion-mnist or cifar10")
+        raise UsageError(f"data set {name!r} unknown: expected fashion-mnist or cifar10")
 
     def scale(images):
         return images.reshape(len(images), -1).to(dtype).div_(255)

@@ -11,6 +11,7 @@ import math
 
 import torch
 
+from .checks import UsageError
 from .ops import Linear, ReLU, Softmax
 
 INITS = ("normal", "uniform", "he")
@@ -22,7 +23,7 @@ def resolve_device(device=None):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(device)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {str(device)!r} asked for, but CUDA is not available here; use 'cpu' or 'auto'")
+        raise UsageError(f"device {str(device)!r} asked for, but CUDA is not available here; use 'cpu' or 'auto'")
     return device
 
 
@@ -38,11 +39,11 @@ class MLP:
     def __init__(self, sizes, *, seed=None, init="normal", init_scale=0.1, device=None, dtype=torch.float32):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
-            raise ValueError(f"sizes {sizes} invalid: expected at least two layer sizes, each ≥ 1")
+            raise UsageError(f"sizes {sizes} invalid: expected at least two layer sizes, each ≥ 1")
         if init not in INITS:
-            raise ValueError(f"init {init!r} unknown: expected one of {', '.join(INITS)}")
+            raise UsageError(f"init {init!r} unknown: expected one of {', '.join(INITS)}")
         if not (math.isfinite(init_scale) and init_scale > 0):
-            raise ValueError(f"init_scale {init_scale} invalid: expected a finite number > 0")
+            raise UsageError(f"init_scale {init_scale} invalid: expected a finite number > 0")
         self.sizes, self.init, self.init_scale = sizes, init, init_scale
         device = resolve_device(device)
         g = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -108,7 +109,7 @@ class MLP:
                     t = state.get(name)
                     if t is None or tuple(t.shape) != tuple(p.shape):
                         got = None if t is None else tuple(t.shape)
-                        raise ValueError(f"parameter {name}: expected shape {tuple(p.shape)}, found {got}")
+                        raise UsageError(f"parameter {name}: expected shape {tuple(p.shape)}, found {got}")
                     p.copy_(t)
 
     def __repr__(self):

@@ -17,6 +17,7 @@ from matplotlib.patches import Patch
 
 from .analysis import CONVENTION
 from .checkpoint import write_atomic
+from .checks import UsageError
 from .datasets import R
 
 
@@ -45,7 +46,7 @@ def _plot_series(ax, records, keys, ylabel, log_if_positive):
 def loss_curves(records, path):
     """Training loss (and val_loss) per epoch; a second panel with accuracy when recorded."""
     if not records:
-        raise ValueError("no epoch records to plot: the run has not finished an epoch yet")
+        raise UsageError("no epoch records to plot: the run has not finished an epoch yet")
     acc = any(r.get(k) is not None for r in records for k in ("accuracy", "val_accuracy"))
     fig = Figure(layout="constrained", figsize=(11 if acc else 6, 4))
     axes = fig.subplots(1, 2 if acc else 1, squeeze=False)
@@ -62,12 +63,12 @@ def map_entries(records, path, target=R):
     and max|A − target| on a log scale."""
     recs = [r for r in records if r.get("effective_map") is not None]
     if not recs:
-        raise ValueError("no record carries an effective_map")
+        raise UsageError("no record carries an effective_map")
     epochs = np.array([r["epoch"] for r in recs])
     A = np.array([r["effective_map"] for r in recs], dtype=float)  # (epochs, out, in)
     T = np.asarray(target, dtype=float)
     if A.shape[1:] != T.shape:
-        raise ValueError(f"effective map shape {A.shape[1:]} does not match the target's {T.shape}")
+        raise UsageError(f"effective map shape {A.shape[1:]} does not match the target's {T.shape}")
     fig = Figure(layout="constrained", figsize=(12, 4.5))
     (ax, ax_err) = fig.subplots(1, 2)
     for n, (i, j) in enumerate(np.ndindex(*T.shape)):
@@ -102,7 +103,7 @@ def function_2d(net, x, y, path, *, classes=None, axis_labels=("$x_1$", "$x_2$")
     x_np = torch.as_tensor(x).detach().cpu().double().numpy()
     y_np = torch.as_tensor(y).detach().cpu().numpy()
     if x_np.ndim != 2 or x_np.shape[1] != 2:
-        raise ValueError(f"function_2d needs 2-D inputs, got x of shape {tuple(x_np.shape)}")
+        raise UsageError(f"function_2d needs 2-D inputs, got x of shape {tuple(x_np.shape)}")
     g1, g2, pts = _grid(x_np, 200)
     with torch.inference_mode():
         v = net(torch.as_tensor(pts).to(net.device, net.dtype)).double().cpu().numpy()
@@ -163,7 +164,7 @@ def confusion(matrix, classes, path):
     m = np.asarray(matrix, dtype=float)
     k = len(classes)
     if m.shape != (k, k):
-        raise ValueError(f"confusion matrix of shape {m.shape} does not match {k} classes")
+        raise UsageError(f"confusion matrix of shape {m.shape} does not match {k} classes")
     size = min(4 + 0.5 * k, 16)
     fig = Figure(layout="constrained", figsize=(size + 1, size))
     ax = fig.subplots()
@@ -179,7 +180,7 @@ def heatmap(table, row_labels, col_labels, path, *, title, cbar_label, log=False
     cell; log=True colours on a log scale, for quantities such as losses that span decades."""
     t = np.asarray(table, dtype=float)
     if t.shape != (len(row_labels), len(col_labels)):
-        raise ValueError(f"table of shape {t.shape} does not match {len(row_labels)} × {len(col_labels)} labels")
+        raise UsageError(f"table of shape {t.shape} does not match {len(row_labels)} × {len(col_labels)} labels")
     positive = t[np.isfinite(t) & (t > 0)]
     norm = LogNorm(positive.min(), positive.max()) if log and positive.size and positive.min() < positive.max() else None
     fig = Figure(layout="constrained", figsize=(min(3 + 1.1 * len(col_labels), 18), min(2 + 0.6 * len(row_labels), 14)))

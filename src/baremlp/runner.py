@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from . import analysis, checkpoint, datasets
+from .checks import UsageError
 from .model import MLP, resolve_device
 from .settings import Settings
 from .train import evaluate, train
@@ -75,7 +76,7 @@ def read_table(path, target, task="auto", **kwargs):
     if path.endswith(".npz"):
         return tables.from_npz(path, **{k: v for k, v in kwargs.items() if k != "inputs"})
     if not target:
-        raise ValueError(f"--target is missing: name the target column(s) of {path}")
+        raise UsageError(f"--target is missing: name the target column(s) of {path}")
     return tables.from_csv(path, target, **kwargs)
 
 
@@ -84,7 +85,7 @@ def split_validation(data, fraction, seed):
     n = data.x.shape[0]
     n_val = max(1, round(n * fraction))
     if n_val >= n:
-        raise ValueError(f"val_fraction {fraction} leaves no training samples out of {n}")
+        raise UsageError(f"val_fraction {fraction} leaves no training samples out of {n}")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     val, keep = order[:n_val], order[n_val:]
     data.x_val, data.y_val, data.x, data.y = data.x[val], data.y[val], data.x[keep], data.y[keep]
@@ -150,9 +151,9 @@ def resume_settings(out):
         with open(path) as f:
             return Settings.from_dict(json.load(f))
     except FileNotFoundError:
-        raise ValueError(f"cannot resume {out!r}: it has no config.json, so it is not a run folder") from None
+        raise UsageError(f"cannot resume {out!r}: it has no config.json, so it is not a run folder") from None
     except json.JSONDecodeError as e:
-        raise ValueError(f"cannot resume: {path} is not valid JSON ({e})") from None
+        raise UsageError(f"cannot resume: {path} is not valid JSON ({e})") from None
 
 
 RUN_FILES = ("summary.json", "checkpoint.safetensors", "metrics.jsonl", "config.json",
@@ -162,11 +163,11 @@ RUN_FILES = ("summary.json", "checkpoint.safetensors", "metrics.jsonl", "config.
 def tensorboard_writer(out):
     """TensorBoard's event writer into out/tensorboard (the optional tensorboard package)."""
     if not out:
-        raise ValueError("--tensorboard writes into the run folder: give --out DIR as well")
+        raise UsageError("--tensorboard writes into the run folder: give --out DIR as well")
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
-        raise ValueError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+        raise UsageError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
     return SummaryWriter(os.path.join(out, "tensorboard"))
 
 
@@ -177,7 +178,7 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
     with resume=True, continues the run in `out` from its last checkpoint."""
     if out and not resume and os.path.exists(os.path.join(out, "config.json")):
         if not overwrite:
-            raise ValueError(f"{out} already holds a run: continue it with --resume {out}, "
+            raise UsageError(f"{out} already holds a run: continue it with --resume {out}, "
                              "choose a new --out, or replace it with --overwrite")
         for name in RUN_FILES:  # summary.json first: its presence means "finished"
             if os.path.exists(os.path.join(out, name)):

@@ -9,7 +9,7 @@ import dataclasses
 import torch
 
 from . import checkpoint
-from .checks import check_data
+from .checks import UsageError, check_data
 from .ops import Softmax
 from .settings import Settings
 
@@ -20,7 +20,7 @@ def load(path):
     try:
         settings = Settings.from_dict(meta["settings"])
     except (KeyError, TypeError, ValueError) as e:
-        raise ValueError(f"checkpoint {path!r} has no usable settings in its header ({e})") from None
+        raise UsageError(f"checkpoint {path!r} has no usable settings in its header ({e})") from None
     return checkpoint.model_from(tensors, meta), settings, meta, tensors.get("mean"), tensors.get("std")
 
 
@@ -37,7 +37,7 @@ def evaluate_checkpoint(path, *, dataset=None, data=None, target=None, data_dir=
     if data or s.data:
         table_path = data or s.test_data  # the table named here, else the run's own test table
         if not table_path:
-            raise ValueError(f"this network was trained on {s.data} and has no test table: "
+            raise UsageError(f"this network was trained on {s.data} and has no test table: "
                              "pass --data with held-out rows")
         table = runner.read_table(table_path, target or s.target, task=s.task, classes=meta.get("classes"),
                                   inputs=meta.get("inputs"), dtype=net.dtype)
@@ -49,7 +49,7 @@ def evaluate_checkpoint(path, *, dataset=None, data=None, target=None, data_dir=
         x, y = d.x_test, d.y_test
     if bool(meta.get("classes")) == y.dtype.is_floating_point:
         trained, found = ("classification", "real-valued targets") if meta.get("classes") else ("regression", "class labels")
-        raise ValueError(f"this network was trained for {trained}, but the data holds {found}")
+        raise UsageError(f"this network was trained for {trained}, but the data holds {found}")
     x, y = check_data(net, scale(x, mean, std), y)
     loss = runner.loss_name(s, runner.Data(x, y, classes=meta.get("classes")))
     report = {"samples": x.shape[0], **runner.test_report(net, x, y, loss, meta.get("classes"))}
@@ -66,14 +66,14 @@ def predict(path, *, values=None, path_in=None):
         try:
             x = torch.tensor([[float(v) for v in values.split(",")]], dtype=net.dtype)
         except ValueError:
-            raise ValueError(f"input {values!r} invalid: expected {width} comma-separated numbers") from None
+            raise UsageError(f"input {values!r} invalid: expected {width} comma-separated numbers") from None
     else:
         from .tables import read_inputs
         x = read_inputs(path_in, inputs, dtype=net.dtype)
     if x.dim() != 2 or x.shape[1] != width:
-        raise ValueError(f"input has {x.shape[-1]} values per sample but the network expects {width} ({', '.join(inputs)})")
+        raise UsageError(f"input has {x.shape[-1]} values per sample but the network expects {width} ({', '.join(inputs)})")
     if not torch.isfinite(x).all():
-        raise ValueError("input holds NaN or infinite values: expected finite numbers")
+        raise UsageError("input holds NaN or infinite values: expected finite numbers")
     with torch.inference_mode():
         v = net(scale(x, mean, std).to(net.device)).cpu()
     classes = meta.get("classes")

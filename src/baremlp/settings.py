@@ -7,7 +7,7 @@ import typing
 from dataclasses import dataclass, field
 from importlib import resources
 
-from .checks import check_hyper, number
+from .checks import UsageError, UsageTypeError, check_hyper, number
 from .model import INITS
 from .ops import LOSSES
 from .tables import TASKS
@@ -74,11 +74,11 @@ class Settings:
     def from_dict(cls, values, *, base=None):
         """Settings from a mapping (a recipe, a config.json); unknown keys and wrong types are refused."""
         if not isinstance(values, dict):
-            raise TypeError(f"settings {values!r} invalid: expected a mapping of names to values")
+            raise UsageTypeError(f"settings {values!r} invalid: expected a mapping of names to values")
         known = [f.name for f in dataclasses.fields(cls)]
         for key in values:
             if key not in known:
-                raise ValueError(f"setting {key!r} unknown: expected one of {', '.join(known)}")
+                raise UsageError(f"setting {key!r} unknown: expected one of {', '.join(known)}")
         return dataclasses.replace(base or cls(), **values)
 
     def to_dict(self):
@@ -92,7 +92,7 @@ class Settings:
     def validate(self):
         for key, allowed in CHOICES.items():
             if getattr(self, key) not in allowed:
-                raise ValueError(f"{key} {getattr(self, key)!r} unknown: expected one of {', '.join(allowed)}")
+                raise UsageError(f"{key} {getattr(self, key)!r} unknown: expected one of {', '.join(allowed)}")
         check_hyper(lr=self.lr, epochs=self.epochs, batch_size=self.batch_size, reg=self.reg,
                     momentum=self.momentum, patience=self.patience)  # the rules train() applies, one wording
         number("init_scale", self.init_scale, low=0, low_open=True)
@@ -104,13 +104,13 @@ class Settings:
         if self.reg_epochs is not None:
             number("reg_epochs", self.reg_epochs, low=0, whole=True)
         if self.data is None and (self.target or self.test_data):
-            raise ValueError("target and test_data go with data: expected --data FILE as well")
+            raise UsageError("target and test_data go with data: expected --data FILE as well")
         if self.patience and not self.val_fraction:
-            raise ValueError(f"patience {self.patience} needs validation data: set val_fraction (--val-fraction) too")
+            raise UsageError(f"patience {self.patience} needs validation data: set val_fraction (--val-fraction) too")
         if not self.hidden or any(w < 1 for w in self.hidden):
-            raise ValueError(f"hidden {','.join(map(str, self.hidden))!r} invalid: expected layer widths ≥ 1, e.g. 3 or 16,8")
+            raise UsageError(f"hidden {','.join(map(str, self.hidden))!r} invalid: expected layer widths ≥ 1, e.g. 3 or 16,8")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
-            raise ValueError(f"device {self.device!r} unknown: expected auto, cpu, cuda or cuda:N")
+            raise UsageError(f"device {self.device!r} unknown: expected auto, cpu, cuda or cuda:N")
 
 
 def _coerce(key, value, kind):
@@ -120,7 +120,7 @@ def _coerce(key, value, kind):
             value = [value]
         if isinstance(value, (list, tuple)) and all(isinstance(w, int) and not isinstance(w, bool) for w in value):
             return tuple(value)
-        raise TypeError(f"hidden {value!r} invalid: expected a width or a list of widths, e.g. 3 or [16, 8]")
+        raise UsageTypeError(f"hidden {value!r} invalid: expected a width or a list of widths, e.g. 3 or [16, 8]")
     optional = typing.get_origin(kind) in (typing.Union, types.UnionType)
     base = [a for a in typing.get_args(kind) if a is not type(None)][0] if optional else kind
     if value is None and optional:
@@ -130,7 +130,7 @@ def _coerce(key, value, kind):
         value, ok = float(value), True
     if not ok:
         kind = {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}[base]
-        raise TypeError(f"{key} {value!r} invalid: expected {kind}{' or null' if optional else ''}")
+        raise UsageTypeError(f"{key} {value!r} invalid: expected {kind}{' or null' if optional else ''}")
     return value
 
 
@@ -149,12 +149,12 @@ def load_recipe(name_or_path):
             text = f.read()
         where = f"recipe file {name_or_path!r}"
     else:
-        raise ValueError(f"recipe {name_or_path!r} unknown: expected one of {', '.join(recipe_names())} or a JSON file")
+        raise UsageError(f"recipe {name_or_path!r} unknown: expected one of {', '.join(recipe_names())} or a JSON file")
     try:
         values = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ValueError(f"{where} is not valid JSON: {e}") from None
+        raise UsageError(f"{where} is not valid JSON: {e}") from None
     if not isinstance(values, dict):
-        raise ValueError(f"{where} holds a {type(values).__name__}: expected a JSON object of settings")
+        raise UsageError(f"{where} holds a {type(values).__name__}: expected a JSON object of settings")
     values.pop("description", None)
     return values

@@ -6,7 +6,7 @@ target may hold any labels, numbered 0..K-1 in sorted order (numbers sorted as n
 NumPy .npz: array "x" (N, F) and array "y", (N,) or (N, T); integer or text y is read as class
 labels, float y as regression targets. Files are read with the csv module and with
 numpy.load(allow_pickle=False), so nothing in a file ever runs as code. Every problem is a
-one-line ValueError naming the file and, where it applies, the row (header = row 1) and column.
+one-line UsageError (a ValueError) naming the file and, where it applies, the row (header = row 1) and column.
 """
 import csv
 import io
@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from .checkpoint import write_atomic
+from .checks import UsageError
 
 TASKS = ("regression", "classification")
 MAX_CLASSES = 20  # more distinct integers than this look like counts or measurements, not labels
@@ -36,7 +37,7 @@ class Table:
 
 
 def _err(path, message):
-    return ValueError(f"{os.fspath(path)}: {message}")
+    return UsageError(f"{os.fspath(path)}: {message}")
 
 
 def _names(names):
@@ -142,7 +143,7 @@ def _encode(path, labels, where, column, classes):
     if classes is None:
         classes = sorted(set(labels), key=_sort_key)
         if len(classes) < 2:
-            raise ValueError(f"only one class {classes[0]!r} in column {column!r} of {os.fspath(path)}: "
+            raise UsageError(f"only one class {classes[0]!r} in column {column!r} of {os.fspath(path)}: "
                              "expected at least two")
     index = {c: i for i, c in enumerate(_canonical(str(c)) for c in classes)}
     for s, w in zip(labels, where):

@@ -18,7 +18,7 @@ import warnings
 import torch
 
 from . import ops
-from .checks import check_data, check_hyper, number
+from .checks import UsageError, UsageTypeError, check_data, check_hyper, number
 
 SCHEDULES = ("constant", "step", "cosine")
 ENGINES = ("eager", "compiled")
@@ -65,7 +65,7 @@ def sgd_step(params, lr, momentum=0.0, velocity=None):
 
 def use_compiled(engine, net, check_steps):
     if engine not in ENGINES:
-        raise ValueError(f"engine {engine!r} unknown: expected one of {', '.join(ENGINES)}")
+        raise UsageError(f"engine {engine!r} unknown: expected one of {', '.join(ENGINES)}")
     if engine == "eager":
         return False
     if check_steps:
@@ -78,10 +78,10 @@ def use_compiled(engine, net, check_steps):
 def get_loss(loss):
     if isinstance(loss, str):
         if loss not in ops.LOSSES:
-            raise ValueError(f"loss {loss!r} unknown: expected one of {', '.join(ops.LOSSES)} or a loss object")
+            raise UsageError(f"loss {loss!r} unknown: expected one of {', '.join(ops.LOSSES)} or a loss object")
         return ops.LOSSES[loss]()
     if not callable(loss):
-        raise TypeError(f"loss {loss!r} invalid: expected a name or a callable loss(v, y)")
+        raise UsageTypeError(f"loss {loss!r} invalid: expected a name or a callable loss(v, y)")
     return loss
 
 
@@ -122,7 +122,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
     if reg_epochs is not None:
         number("reg_epochs", reg_epochs, low=0, whole=True)
     if schedule not in SCHEDULES:
-        raise ValueError(f"schedule {schedule!r} unknown: expected one of {', '.join(SCHEDULES)}")
+        raise UsageError(f"schedule {schedule!r} unknown: expected one of {', '.join(SCHEDULES)}")
     x, y = check_data(net, x, y)
     n = x.shape[0]
     if batch_size > n:
@@ -133,7 +133,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         velocity = [torch.zeros_like(p) for p in params] if momentum else None
     xv, yv = check_data(net, *val) if val is not None else (None, None)
     if patience and val is None:
-        raise ValueError(f"patience {patience} needs validation data: pass val (the CLI: --val-fraction)")
+        raise UsageError(f"patience {patience} needs validation data: pass val (the CLI: --val-fraction)")
     labels = not y.dtype.is_floating_point
     steps = math.ceil(n / batch_size)
     sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)], dtype=net.dtype, device=net.device)
