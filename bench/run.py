@@ -13,6 +13,7 @@ before the clock (burn-in), then timed --repeats times (default 5) with its peer
   2. batched training of 784-256-128-10, batch 128, cross-entropy, one epoch of 12800 synthetic
      samples of Fashion-MNIST's shape: samples/s, GFLOP/s (6 x weights x samples / time) and share
      of the roofline (the step's bare matrix products in a loop) of baremlp, torch.nn, scikit-learn;
+     the same products on NumPy's BLAS, and the bound: the bare products' time over scikit-learn's;
   3. inference of the same network in batches of 1024, samples/s: baremlp's net(x), torch.nn.
 It prints the machine, one table per case (X/peer columns: time of X / time of the peer) and
 whether each target of the issue is met.  --json PATH writes every figure, raw repeats and the
