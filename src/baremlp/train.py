@@ -149,7 +149,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         rate = lr_at(lr, epoch, epochs, schedule)
         lam = reg if reg_epochs is None or epoch < reg_epochs else 0.0
         order = epoch_order(n, seed, epoch).to(net.device)
-        if batch_size == 1 or compiled:
+        if batch_size == 1 and not compiled:
             xs, ys = x.index_select(0, order), y.index_select(0, order)  # one shuffled copy, cut into views
             batches = zip(xs.split(batch_size), ys.split(batch_size))
         else:
@@ -158,7 +158,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         down = 0
         if compiled:
             from .fast import run_epoch
-            losses, correct = run_epoch(net, xs, ys, batch_size, loss_fn, rate, lam, momentum, velocity, labels)
+            losses, correct = run_epoch(net, x, y, order, batch_size, loss_fn, rate, lam, momentum, velocity, labels)
         else:
             losses = []  # J of every step, kept on the device and read once an epoch
             correct = torch.zeros((), dtype=torch.long, device=net.device)
