@@ -2,13 +2,14 @@
 
 The eager loop pays PyTorch's per-operation dispatch and autograd bookkeeping on every
 step, which for the lab's tiny 2-3-2 network is nearly all of its time.  Here one epoch is a
-`scan` over the batches whose body is a pure function,
+`scan` over the batches' sample indices idx, whose body is a pure function,
 
-    (params, velocity), (x, y)  ->  (params − lr · g, ...), J       with g, J = grad_and_value(J)(params, x, y)
+    (params, velocity), idx_k  ->  (params − lr · g, ...), J       with g, J = grad_and_value(J)(params, x[idx_k], y[idx_k])
 
-and torch.compile turns that loop into one kernel-fused program.  Gradients still come from
-PyTorch autodiff (torch.func), and the maths is the eager loop's: tests/test_fast.py checks that
-both engines end an epoch with the same parameters.
+and torch.compile turns that loop into one kernel-fused program (for larger layers it also folds
+each update into its weight-gradient product).  Gradients still come from PyTorch autodiff
+(torch.func), and the maths is the eager loop's: tests/test_fast.py checks that both engines end
+an epoch with the same parameters.
 """
 import warnings
 
