@@ -1,6 +1,7 @@
 """Every bad input a user can give, through the Python API and the CLI: the same one-line message,
 UsageError (a ValueError; UsageTypeError, a TypeError too, for a wrong type) from the API, exit status 2
 (usage) or 1 (a failure while running) from the CLI."""
+import json
 import math
 
 import pytest
@@ -90,3 +91,40 @@ def test_divergence_exits_1_and_names_the_step(tmp_path, capsys):
     assert code == 1
     assert err.startswith("error: training diverged: the objective became non-finite at step ")
     assert "try a smaller learning rate than 1e+06" in err and err.count("\n") == 1
+
+
+def one_line_exit_2(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err, err
+
+
+def test_damaged_run_files_are_the_users_to_fix(tmp_path, capsys):
+    """A run folder or recipe damaged on disk is named in one line (exit 2), never reported as a bug."""
+    run = tmp_path / "run"
+    assert main(["train", "--n", "40", "--epochs", "2", "--quiet", "--out", str(run)]) == 0
+    (run / "summary.json").unlink()  # as if killed before the end
+    (run / "metrics.jsonl").write_text('{"epoch": 1}\n{"epo')
+    one_line_exit_2(capsys, ["train", "--resume", str(run)], f"{run / 'metrics.jsonl'} is not valid JSON")
+    (run / "metrics.jsonl").write_text('{"epoch": 1}\n')
+    one_line_exit_2(capsys, ["train", "--resume", str(run)], "has 1 epochs but the checkpoint 2")
+    (run / "config.json").write_bytes(b"\xff\xfe{")
+    one_line_exit_2(capsys, ["train", "--resume", str(run)], f"{run / 'config.json'} is not valid JSON")
+    recipe = tmp_path / "recipe.json"
+    recipe.write_bytes(b"\x80lr")
+    one_line_exit_2(capsys, ["train", "--recipe", str(recipe)], f"{recipe} is not valid JSON")
+    one_line_exit_2(capsys, ["train", "--device", "cuda:x", "--epochs", "1"], "device 'cuda:x' invalid")
+
+
+def test_checkpoint_header_must_match_its_tensors(tmp_path, capsys):
+    from safetensors.torch import save_file
+    net = MLP([2, 3, 2], seed=0)
+    good = {k: v.contiguous() for k, v in net.state_dict().items()}
+    cases = {"no sizes": (good, {"epoch": 1}), "bad sizes": (good, {"sizes": [2, "3", 2], "epoch": 1}),
+             "missing W1": ({k: v for k, v in good.items() if k != "W1"}, {"sizes": [2, 3, 2], "epoch": 1}),
+             "wrong shape": (good, {"sizes": [2, 4, 2], "epoch": 1}), "no epoch": (good, {"sizes": [2, 3, 2]})}
+    for name, (tensors, meta) in cases.items():
+        path = tmp_path / f"{name}.safetensors"
+        save_file(tensors, str(path), metadata={"baremlp": json.dumps(meta)})
+        one_line_exit_2(capsys, ["predict", "--checkpoint", str(path), "--input", "1,2"],
+                        f"checkpoint '{path}' is truncated, corrupt or not a baremlp checkpoint")

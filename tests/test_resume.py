@@ -9,7 +9,7 @@ import time
 import pytest
 import torch
 
-from baremlp import checkpoint, runner
+from baremlp import UsageError, checkpoint, runner, serve
 from baremlp.settings import Settings
 from baremlp.model import MLP
 
@@ -120,9 +120,11 @@ def test_fresh_run_refuses_a_used_folder_and_resume_of_a_finished_run_changes_no
     assert done.returncode == 0 and json.loads((run / "summary.json").read_text())["epochs_run"] == 3
 
 
-def test_resume_keeps_early_stoppings_best_epoch(tmp_path, monkeypatch):
+@pytest.mark.parametrize("die_after", [3, 5])
+def test_resume_keeps_early_stoppings_best_epoch(tmp_path, monkeypatch, die_after):
     # lr 0.05 on noisy targets: the validation loss is best at epoch 1 and early stopping ends the
-    # run at epoch 5; the copy below dies after epoch 3, after its best epoch and before the stop
+    # run at epoch 5; the copy below dies after epoch 3 (after its best epoch, before the stop) or
+    # right after the checkpoint of epoch 5 (the stop itself, before the run's final save)
     s = Settings(dataset="linear", n=100, noise=1.0, val_fraction=0.3, lr=0.05, epochs=15, patience=4, seed=0)
     quiet = dict(progress=False, log=lambda *a: None, plots=False)
     whole_net, whole = runner.run(s, str(tmp_path / "whole"), **quiet)
@@ -133,7 +135,7 @@ def test_resume_keeps_early_stoppings_best_epoch(tmp_path, monkeypatch):
 
     def save_then_die(path, net, settings, data, epoch, *args):
         save(path, net, settings, data, epoch, *args)
-        if epoch == 3:
+        if epoch == die_after:
             raise KeyboardInterrupt
     monkeypatch.setattr(runner, "save_checkpoint", save_then_die)
     with pytest.raises(KeyboardInterrupt):
@@ -143,3 +145,16 @@ def test_resume_keeps_early_stoppings_best_epoch(tmp_path, monkeypatch):
     drop = lambda d: {k: v for k, v in d.items() if k != "train_seconds"}
     assert drop(broken) == drop(whole)
     assert all(torch.equal(a, b) for a, b in zip(net.parameters, whole_net.parameters))
+    assert (tmp_path / "broken" / "metrics.jsonl").read_text().count("\n") == 5
+    # the held-out test split of a run with early stopping is evaluated whole
+    report = serve.evaluate_checkpoint(tmp_path / "whole" / "checkpoint.safetensors")
+    assert report["loss"] == pytest.approx(whole["test_loss"], rel=1e-6)
+
+
+def test_a_checkpoint_with_half_its_early_stopping_state_is_refused(tmp_path):
+    net = MLP([2, 3, 2], seed=0)
+    path = tmp_path / "c.safetensors"
+    checkpoint.save(path, net, {"epoch": 2, "best_epoch": 1, "best_val_loss": 0.5}, extra={"best.W0": net.weights[0]})
+    tensors, meta = checkpoint.load(path)
+    with pytest.raises(UsageError, match="its early-stopping weights are incomplete"):
+        runner.best_of(tensors, meta, str(path))

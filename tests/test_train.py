@@ -103,6 +103,14 @@ def test_early_stopping_restores_best():
     assert [r["best_epoch"] for r in h][-3:] == [first_best] * 3 and len(h) == first_best + 2  # patience 2
 
 
+def test_best_is_only_for_early_stopping():
+    x, y = datasets.linear(50, seed=4)
+    net = MLP([2, 3, 2], seed=4)
+    old = {k: v + 1 for k, v in net.state_dict().items()}
+    train(net, x, y, lr=0.05, epochs=1, seed=4, best=(0.0, 1, old))  # patience 0: nothing to restore
+    assert not torch.equal(net.weights[0], old["W0"])
+
+
 def test_cross_entropy_training_reports_accuracy():
     x, y = datasets.square(400, seed=0)
     net = MLP([2, 16, 2], seed=0, init="he")

@@ -6,9 +6,9 @@ Loading parses that header and raw tensor bytes only: no pickle, so no code ever
 """
 import json
 import os
+import re
 import tempfile
 
-import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
@@ -60,6 +60,20 @@ def write_json(path, obj):
     write_atomic(path, json.dumps(obj, indent=2) + "\n")
 
 
+def read_json(path, lines=False):
+    """The JSON value in a file (lines=True: a list, one value per line, as metrics.jsonl); a file
+    that cannot be read or parsed gives a UsageError naming it."""
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        return [json.loads(line) for line in text.splitlines()] if lines else json.loads(text)
+    except OSError as e:
+        raise UsageError(f"{path} cannot be read: {e.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"{path} is not valid JSON ({e})") from None
+
+
 def save(path, net, meta, velocity=None, extra=None):
     """Saves net's parameters, momentum buffers (V0, V1, ...) and extra named tensors (such as the
     standardisation mean and std) with meta (a JSON-able dict) in the header."""
@@ -85,9 +99,23 @@ def load(path):
         tensors = st_load(data)
         header_len = int.from_bytes(data[:8], "little")
         meta = json.loads(json.loads(data[8:8 + header_len])["__metadata__"]["baremlp"])
+        check_contents(tensors, meta)
     except (SafetensorError, ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
         raise UsageError(f"checkpoint {path!r} is truncated, corrupt or not a baremlp checkpoint ({e})") from None
     return tensors, meta
+
+
+def check_contents(tensors, meta):
+    """Raises ValueError unless the header's layer sizes and epoch and the tensors W_i, b_i agree."""
+    sizes = meta["sizes"]
+    if not (isinstance(sizes, list) and len(sizes) >= 2 and all(type(s) is int and s >= 1 for s in sizes)):
+        raise ValueError(f"layer sizes {sizes!r}")
+    if type(meta["epoch"]) is not int or meta["epoch"] < 0:
+        raise ValueError(f"epoch {meta['epoch']!r}")
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for name, shape in ((f"W{i}", (fan_out, fan_in)), (f"b{i}", (fan_out,))):
+            if name not in tensors or tuple(tensors[name].shape) != shape:
+                raise ValueError(f"{name} missing or not of shape {shape}")
 
 
 def model_from(tensors, meta, device=None, dtype=None):
@@ -106,5 +134,5 @@ def load_model(path, device=None, dtype=None):
 
 def velocity_of(tensors, device=None):
     """The momentum buffers saved with a checkpoint, or None."""
-    names = sorted((k for k in tensors if k.startswith("V")), key=lambda k: int(k[1:]))
+    names = sorted((k for k in tensors if re.fullmatch(r"V\d+", k)), key=lambda k: int(k[1:]))
     return [tensors[k].to(device) for k in names] or None

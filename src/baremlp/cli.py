@@ -246,6 +246,9 @@ def build_parser():
     return parser
 
 
+BUG = "a bug, not your input: --debug shows where; please report it"
+
+
 def show_note(message, category, filename, lineno, file=None, line=None):
     print(f"note: {message}", file=sys.stderr)
 
@@ -267,16 +270,18 @@ def main(argv=None):
             raise
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except (RuntimeError, OSError) as e:  # a failure while running (a diverged run, a full disk): one line
+    except (RuntimeError, OSError) as e:
         if debug:
             raise
-        print(f"error: {e}", file=sys.stderr)
+        if isinstance(e, (NotImplementedError, RecursionError)):  # RuntimeErrors that only a bug raises
+            print(f"error: {type(e).__name__}: {e} ({BUG})", file=sys.stderr)
+        else:  # a failure while running (a diverged run, a full disk, out of memory): one line
+            print(f"error: {e}", file=sys.stderr)
         return 1
     except Exception as e:  # anything else is a bug, ours or a library's, not the user's input
         if debug:
             raise
-        print(f"error: {type(e).__name__}: {e} (a bug, not your input: --debug shows where; please report it)",
-              file=sys.stderr)
+        print(f"error: {type(e).__name__}: {e} ({BUG})", file=sys.stderr)
         return 1
     return 0
 

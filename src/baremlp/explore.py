@@ -7,7 +7,6 @@ OUT/summary.md gives the mean and spread of every configuration and OUT/heatmap.
 final loss (or accuracy) over the first two swept settings.
 """
 import itertools
-import json
 import math
 import multiprocessing
 import os
@@ -47,17 +46,15 @@ def _one(job):
                 log=lambda *a: None, plots=False)
         except Diverged as e:  # an expected outcome of a grid point (a large lr): recorded, not fatal
             checkpoint.write_json(path, {"final_loss": None, "diverged_at_step": e.step})
-    with open(path) as f:
-        return json.load(f)
+    return checkpoint.read_json(path)
 
 
 def check_folder(s: Settings, folder):
     """A run folder left by an earlier sweep must hold the same settings, or its results are not this run's."""
-    try:
-        with open(os.path.join(folder, "config.json")) as f:
-            old = Settings.from_dict(json.load(f))
-    except FileNotFoundError:
+    path = os.path.join(folder, "config.json")
+    if not os.path.exists(path):
         return
+    old = Settings.from_dict(checkpoint.read_json(path))
     if old != s:
         diff = ", ".join(f"{k} {getattr(old, k)!r} ≠ {getattr(s, k)!r}" for k in s.to_dict() if getattr(old, k) != getattr(s, k))
         raise UsageError(f"{folder} was trained with other settings ({diff}): use a new --out for a changed sweep")

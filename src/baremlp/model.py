@@ -21,7 +21,10 @@ def resolve_device(device=None):
     """'auto' or None -> CUDA when present, else the CPU; anything else as given."""
     if device in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise UsageError(f"device {device!r} invalid: expected auto, cpu, cuda or cuda:N") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UsageError(f"device {str(device)!r} asked for, but CUDA is not available here; use 'cpu' or 'auto'")
     return device

@@ -125,35 +125,33 @@ def checkpoint_meta(s, data, epoch):
 
 
 def save_checkpoint(path, net, s, data, epoch, velocity=None, best=None):
-    """best: (epoch, state_dict) of the best validation epoch so far (early stopping), saved with
-    the run's own state so that a resumed run restores the same weights as an uninterrupted one."""
+    """best: (val_loss, epoch, state_dict) of the best validation epoch so far (early stopping),
+    saved with the run's own state so that a resumed run restores the same weights as an
+    uninterrupted one."""
     extra = {"mean": data.mean, "std": data.std} if data.mean is not None else {}
     meta = checkpoint_meta(s, data, epoch)
     if best is not None:
-        meta["best_epoch"] = best[0]
-        extra.update({f"best.{k}": t for k, t in best[1].items()})
+        meta["best_val_loss"], meta["best_epoch"] = best[0], best[1]
+        extra.update({f"best.{k}": t for k, t in best[2].items()})
     checkpoint.save(path, net, meta, velocity, extra)
 
 
-def best_of(tensors, meta, prior):
-    """(val_loss, epoch, state_dict) of the best epoch saved in a checkpoint, or None."""
-    epoch = meta.get("best_epoch")
-    if not epoch:
+def best_of(tensors, meta, path):
+    """(val_loss, epoch, state_dict) of the best validation epoch saved in a checkpoint, or None."""
+    if "best_epoch" not in meta:
         return None
     state = {k[len("best."):]: t for k, t in tensors.items() if k.startswith("best.")}
-    return prior[epoch - 1]["val_loss"], epoch, state
+    if state.keys() != {k for k in tensors if k[0] in "Wb" and k[1:].isdigit()}:
+        raise UsageError(f"checkpoint {path!r} is corrupt: its early-stopping weights are incomplete")
+    return meta["best_val_loss"], meta["best_epoch"], state
 
 
 def resume_settings(out):
     """The settings of the run in folder out, from its config.json."""
     path = os.path.join(out, "config.json")
-    try:
-        with open(path) as f:
-            return Settings.from_dict(json.load(f))
-    except FileNotFoundError:
-        raise UsageError(f"cannot resume {out!r}: it has no config.json, so it is not a run folder") from None
-    except json.JSONDecodeError as e:
-        raise UsageError(f"cannot resume: {path} is not valid JSON ({e})") from None
+    if not os.path.isfile(path):
+        raise UsageError(f"cannot resume {out!r}: it has no config.json, so it is not a run folder")
+    return Settings.from_dict(checkpoint.read_json(path))
 
 
 RUN_FILES = ("summary.json", "checkpoint.safetensors", "metrics.jsonl", "config.json",
@@ -196,8 +194,7 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         resume = False
     if resume and os.path.exists(os.path.join(out, "summary.json")):
         log(f"{out} is finished already (summary.json exists): nothing to resume")
-        with open(os.path.join(out, "summary.json")) as f:
-            summary = json.load(f)
+        summary = checkpoint.read_json(os.path.join(out, "summary.json"))
         net.load_state_dict(checkpoint.load(ckpt)[0])
         return net, summary
     if resume:
@@ -205,10 +202,13 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         net.load_state_dict(tensors)
         velocity = checkpoint.velocity_of(tensors, device)
         start = meta["epoch"]
-        with open(metrics_path) as f:
-            prior = [json.loads(line) for line in f.read().splitlines()[:start]]
+        prior = checkpoint.read_json(metrics_path, lines=True)[:start] if os.path.exists(metrics_path) else []
+        if len(prior) < start:
+            raise UsageError(f"cannot resume: {metrics_path} has {len(prior)} epochs but the checkpoint {start}")
         checkpoint.write_atomic(metrics_path, "".join(json.dumps(r) + "\n" for r in prior))
-        best = best_of(tensors, meta, prior)
+        best = best_of(tensors, meta, ckpt)
+        if s.patience and best is None:
+            log(f"note: {ckpt} holds no early-stopping state (an older checkpoint): patience counts from here")
         log(f"resuming {out} after epoch {start} of {s.epochs}")
     elif out:
         os.makedirs(out, exist_ok=True)
@@ -220,14 +220,14 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         f"lr {s.lr:g}{reg_note}, batch {s.batch_size}, {s.epochs} epochs")
     tracks_map = has_rotation_map(s)
 
-    best_saved = best[1:] if best else None  # (epoch, state) of the best validation epoch so far
+    best_saved = best  # (val_loss, epoch, state) of the best validation epoch so far, for the checkpoint
 
     def after_epoch(record, velocity):
         nonlocal best_saved
         if tracks_map:
             record["effective_map"] = analysis.effective_map(net).tolist()
-        if record.get("best_epoch") == record["epoch"]:
-            best_saved = (record["epoch"], net.state_dict())
+        if record.get("best_epoch") == record["epoch"]:  # net holds this epoch's weights until we return
+            best_saved = (record["val_loss"], record["epoch"], net.state_dict())
         if out:
             with open(metrics_path, "a") as f:
                 f.write(json.dumps(record) + "\n")

@@ -44,7 +44,7 @@ def evaluate_checkpoint(path, *, dataset=None, data=None, target=None, data_dir=
         x, y = table.x, table.y
     else:
         s = dataclasses.replace(s, dataset=dataset or s.dataset, data_dir=data_dir or s.data_dir,
-                                val_fraction=0.0, standardize=False)
+                                val_fraction=0.0, patience=0, standardize=False)  # all of the test split
         d = runner.load_data(s)
         x, y = d.x_test, d.y_test
     if bool(meta.get("classes")) == y.dtype.is_floating_point:

@@ -7,6 +7,7 @@ import typing
 from dataclasses import dataclass, field
 from importlib import resources
 
+from .checkpoint import read_json
 from .checks import UsageError, UsageTypeError, check_hyper, number
 from .model import INITS
 from .ops import LOSSES
@@ -61,7 +62,8 @@ class Settings:
     seed: int = option(0, "seeds the data, the initial weights and the sample order")
     device: str = option("auto", "auto (CUDA when present) | cpu | cuda | cuda:N")
     dtype: str = option("float32", "float32 | float64")
-    engine: str = option("eager", "eager (the readable loop) | compiled (torch.compile, per-sample SGD)")
+    engine: str = option("eager", "eager (the readable loop) | compiled (torch.compile: the same steps, "
+                                  "an epoch per call: ~10x faster on the 2-3-2 lab, ~20 % on mid-size batches; compiles in seconds)")
     check_steps: bool = option(False, "verify that J on each step's batch goes down after its update")
 
 
@@ -142,18 +144,12 @@ def load_recipe(name_or_path):
     """A shipped recipe by name (see recipe_names()) or a JSON file by path, as a dict of settings."""
     import os
     if name_or_path in recipe_names():
-        text = resources.files("baremlp.recipes").joinpath(name_or_path + ".json").read_text()
+        values = json.loads(resources.files("baremlp.recipes").joinpath(name_or_path + ".json").read_text())
         where = f"recipe {name_or_path!r}"
     elif os.path.isfile(name_or_path):
-        with open(name_or_path) as f:
-            text = f.read()
-        where = f"recipe file {name_or_path!r}"
+        values, where = read_json(name_or_path), f"recipe file {name_or_path!r}"
     else:
         raise UsageError(f"recipe {name_or_path!r} unknown: expected one of {', '.join(recipe_names())} or a JSON file")
-    try:
-        values = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise UsageError(f"{where} is not valid JSON: {e}") from None
     if not isinstance(values, dict):
         raise UsageError(f"{where} holds a {type(values).__name__}: expected a JSON object of settings")
     values.pop("description", None)

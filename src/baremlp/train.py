@@ -138,9 +138,10 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
     steps = math.ceil(n / batch_size)
     sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)], dtype=net.dtype, device=net.device)
     history = []
-    best_loss, best_epoch, best_state = best if best is not None else (math.inf, 0, None)
+    best_loss, best_epoch, best_state = best if best is not None and patience else (math.inf, 0, None)
     compiled = use_compiled(engine, net, check_steps)
-    epoch_range = range(start_epoch, epochs)
+    stopped = bool(patience) and best_state is not None and start_epoch - best_epoch >= patience  # resumed at the stop
+    epoch_range = range(start_epoch, start_epoch if stopped else epochs)
     if progress:
         from tqdm.auto import tqdm
         epoch_range = tqdm(epoch_range, desc="train", unit="epoch", initial=start_epoch, total=epochs)
