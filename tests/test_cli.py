@@ -86,7 +86,7 @@ def test_predict_wrong_width(tmp_path, capsys):
 
 def test_console_script_help_and_error():
     exe = os.path.join(os.path.dirname(sys.executable), "baremlp")
-    for cmd in ("train", "evaluate", "predict"):
+    for cmd in ("train", "evaluate", "predict", "sweep", "experiment"):
         done = subprocess.run([exe, cmd, "--help"], capture_output=True, text=True)
         assert done.returncode == 0 and "usage: baremlp" in done.stdout
     done = subprocess.run([exe, "train", "--epochs", "-3"], capture_output=True, text=True)

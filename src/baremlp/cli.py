@@ -39,6 +39,11 @@ def epochs_or_always(text):
         raise argparse.ArgumentTypeError(f"reg_epochs {text!r} invalid: expected a whole number or 'always'") from None
 
 
+def escaped(text):
+    """Help text with its % signs doubled: argparse formats help strings with %."""
+    return text.replace("%", "%%")
+
+
 def add_settings_flags(parser):
     """One flag per Settings field, default None so that only what the user typed overrides the recipe."""
     for f in dataclasses.fields(Settings):
@@ -46,7 +51,7 @@ def add_settings_flags(parser):
         kind = f.type
         if typing.get_origin(kind) is typing.Union:
             kind = typing.get_args(kind)[0]
-        help = f"{f.metadata['help']} (default: {f.default if f.name != 'hidden' else ','.join(map(str, f.default))})"
+        help = f"{escaped(f.metadata['help'])} (default: {f.default if f.name != 'hidden' else ','.join(map(str, f.default))})"
         if kind is bool:
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help)
         elif f.name == "reg_epochs":
@@ -229,7 +234,7 @@ def build_parser():
     sw.add_argument("--workers", type=positive_int, default=1, help="parallel processes (default: 1)")
     sw.add_argument("--recipe", help="settings to start from")
     for f in dataclasses.fields(Settings):
-        sw.add_argument("--" + f.name.replace("_", "-"), dest=f.name, metavar="V[,V...]", help=f.metadata["help"])
+        sw.add_argument("--" + f.name.replace("_", "-"), dest=f.name, metavar="V[,V...]", help=escaped(f.metadata["help"]))
     sw.set_defaults(func=cmd_sweep)
 
     ex = commands.add_parser("experiment", help="experiments that answer a question: noise-vs-reg")
