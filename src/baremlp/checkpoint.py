@@ -16,7 +16,6 @@ from safetensors.torch import save as st_save
 from .checks import UsageError
 
 
-
 def _umask():
     """The process umask, read without changing it where Linux allows (setting it is racy in threads)."""
     try:

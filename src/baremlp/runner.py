@@ -141,7 +141,7 @@ def best_of(tensors, meta, path):
     if "best_epoch" not in meta:
         return None
     state = {k[len("best."):]: t for k, t in tensors.items() if k.startswith("best.")}
-    if state.keys() != {k for k in tensors if k[0] in "Wb" and k[1:].isdigit()}:
+    if "best_val_loss" not in meta or state.keys() != {k for k in tensors if k[0] in "Wb" and k[1:].isdigit()}:
         raise UsageError(f"checkpoint {path!r} is corrupt: its early-stopping weights are incomplete")
     return meta["best_val_loss"], meta["best_epoch"], state
 
