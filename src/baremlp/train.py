@@ -150,17 +150,16 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         rate = lr_at(lr, epoch, epochs, schedule)
         lam = reg if reg_epochs is None or epoch < reg_epochs else 0.0
         order = epoch_order(n, seed, epoch).to(net.device)
-        if batch_size == 1 and not compiled:
-            xs, ys = x.index_select(0, order), y.index_select(0, order)  # one shuffled copy, cut into views
-            batches = zip(xs.split(batch_size), ys.split(batch_size))
-        else:
-            # gather each batch, no copy of the whole data; index_select is ~5x faster than x[i] here
-            batches = ((x.index_select(0, i), y.index_select(0, i)) for i in order.split(batch_size))
         down = 0
-        if compiled:
+        if compiled:  # gathers each batch inside its compiled loop
             from .fast import run_epoch
             losses, correct = run_epoch(net, x, y, order, batch_size, loss_fn, rate, lam, momentum, velocity, labels)
         else:
+            if batch_size == 1:
+                xs, ys = x.index_select(0, order), y.index_select(0, order)  # one shuffled copy, cut into views
+                batches = zip(xs.split(1), ys.split(1))
+            else:  # gather each batch, no copy of the whole data; index_select is ~5x faster than x[i] here
+                batches = ((x.index_select(0, i), y.index_select(0, i)) for i in order.split(batch_size))
             losses = []  # J of every step, kept on the device and read once an epoch
             correct = torch.zeros((), dtype=torch.long, device=net.device)
             for xb, yb in batches:
