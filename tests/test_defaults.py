@@ -2,18 +2,18 @@
 network recovers the rotation, max|M W − R| ≤ 1e-4 in float32 (docs/defaults.md).
 
 It runs the default Settings through runner.run, as the CLI does, with the compiled engine: it
-takes the same SGD steps as the eager one (tests/test_fast.py) about ten times faster, so that
+takes the same SGD steps as the eager one (tests/test_compiled.py) about ten times faster, so that
 all ten seeds fit in CI."""
 import pytest
 
-from baremlp import MLP, fast
+from baremlp import MLP, compiled
 from baremlp.runner import run
 from baremlp.settings import Settings
 
 
 @pytest.mark.parametrize("seed", range(10))
 def test_defaults_recover_the_rotation(seed):
-    if not fast.available(MLP([2, 3, 2])):
+    if not compiled.available(MLP([2, 3, 2])):
         pytest.skip("torch.compile is unavailable on this machine")
     net, summary = run(Settings(seed=seed, engine="compiled"), progress=False, log=lambda *a: None)
     assert summary["effective_map_error"] <= 1e-4

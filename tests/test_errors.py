@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from baremlp import MLP, UsageError, datasets, runner, train
-from baremlp.checks import UsageTypeError
+from baremlp.errors import UsageTypeError
 from baremlp.cli import main
 from baremlp.model import resolve_device
 

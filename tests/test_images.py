@@ -58,7 +58,7 @@ def test_load_tiny_fashion_mnist(tmp_path, gz):
     assert torch.equal(data.x, torch.tensor(written["train"][0], dtype=torch.float32).reshape(6, 784) / 255)
     assert torch.equal(data.x_test, torch.tensor(written["t10k"][0], dtype=torch.float32).reshape(4, 784) / 255)
     assert data.y.tolist() == written["train"][1] and data.y_test.tolist() == written["t10k"][1]
-    assert data.classes == images.FASHION_CLASSES and data.outputs == 10
+    assert data.classes == images.FASHION_CLASSES and len(data.classes) == 10
     assert images.load("fashion-mnist", str(tmp_path), dtype=torch.float64).x.dtype == torch.float64
 
 

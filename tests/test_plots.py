@@ -11,7 +11,7 @@ from baremlp import plots
 from baremlp.analysis import effective_map
 from baremlp.datasets import R, linear, square
 from baremlp.model import MLP
-from baremlp.runner import Data
+from baremlp.data import Data
 from baremlp.train import train
 
 # a missing glyph (an exotic Unicode character in a label) shows as a box: fail instead

@@ -9,7 +9,7 @@ import time
 import pytest
 import torch
 
-from baremlp import UsageError, checkpoint, runner, serve
+from baremlp import UsageError, checkpoint, inference, rundir, runner
 from baremlp.settings import Settings
 from baremlp.model import MLP
 
@@ -131,13 +131,13 @@ def test_resume_keeps_early_stoppings_best_epoch(tmp_path, monkeypatch, die_afte
     metrics = [json.loads(r) for r in (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()]
     assert whole["epochs_run"] == 5 and metrics[-1]["best_epoch"] == 1
 
-    save = runner.save_checkpoint
+    save = rundir.RunFolder.save
 
-    def save_then_die(path, net, settings, data, epoch, *args):
-        save(path, net, settings, data, epoch, *args)
-        if epoch == die_after:
+    def save_then_die(folder, net, settings, data, state):
+        save(folder, net, settings, data, state)
+        if state.epoch == die_after:
             raise KeyboardInterrupt
-    monkeypatch.setattr(runner, "save_checkpoint", save_then_die)
+    monkeypatch.setattr(rundir.RunFolder, "save", save_then_die)
     with pytest.raises(KeyboardInterrupt):
         runner.run(s, str(tmp_path / "broken"), **quiet)
     monkeypatch.undo()
@@ -147,7 +147,7 @@ def test_resume_keeps_early_stoppings_best_epoch(tmp_path, monkeypatch, die_afte
     assert all(torch.equal(a, b) for a, b in zip(net.parameters, whole_net.parameters))
     assert (tmp_path / "broken" / "metrics.jsonl").read_text().count("\n") == 5
     # the held-out test split of a run with early stopping is evaluated whole
-    report = serve.evaluate_checkpoint(tmp_path / "whole" / "checkpoint.safetensors")
+    report = inference.evaluate_checkpoint(tmp_path / "whole" / "checkpoint.safetensors")
     assert report["loss"] == pytest.approx(whole["test_loss"], rel=1e-6)
 
 
@@ -157,4 +157,4 @@ def test_a_checkpoint_with_half_its_early_stopping_state_is_refused(tmp_path):
     checkpoint.save(path, net, {"epoch": 2, "best_epoch": 1, "best_val_loss": 0.5}, extra={"best.W0": net.weights[0]})
     tensors, meta = checkpoint.load(path)
     with pytest.raises(UsageError, match="its early-stopping weights are incomplete"):
-        runner.best_of(tensors, meta, str(path))
+        rundir.best_of(tensors, meta, str(path))

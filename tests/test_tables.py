@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from baremlp.tables import Table, from_csv, from_npz, read_inputs, write_csv_atomic
+from baremlp.files import write_csv
+from baremlp.tables import Table, from_csv, from_npz, read_inputs
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "iris_tiny.csv"
 
@@ -106,10 +107,10 @@ def test_npz_round_trip(tmp_path):
     assert forced.classes == ["0", "1"] and forced.y.tolist() == [0, 1]
 
 
-def test_write_csv_atomic(tmp_path):
+def test_write_csv(tmp_path):
     out = tmp_path / "pred.csv"
     out.write_text("old contents\n")
-    write_csv_atomic(out, ["class", "p"], [["a", 0.25], ["b, c", torch.tensor(0.5)], ["d", np.float32(1)]])
+    write_csv(out, ["class", "p"], [["a", 0.25], ["b, c", torch.tensor(0.5)], ["d", np.float32(1)]])
     with open(out, newline="") as f:
         assert list(csv.reader(f)) == [["class", "p"], ["a", "0.25"], ["b, c", "0.5"], ["d", "1.0"]]
     assert os.listdir(tmp_path) == ["pred.csv"]

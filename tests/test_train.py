@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from baremlp import MLP, Diverged, analysis, datasets, evaluate, train
-from baremlp.train import epoch_order, lr_at, sgd_step
+from baremlp.sgd import epoch_order, lr_at, sgd_step
+from baremlp.train import TrainState
 
 
 def test_rotation_recovered_end_to_end():
@@ -107,7 +108,7 @@ def test_best_is_only_for_early_stopping():
     x, y = datasets.linear(50, seed=4)
     net = MLP([2, 3, 2], seed=4)
     old = {k: v + 1 for k, v in net.state_dict().items()}
-    train(net, x, y, lr=0.05, epochs=1, seed=4, best=(0.0, 1, old))  # patience 0: nothing to restore
+    train(net, x, y, lr=0.05, epochs=1, seed=4, state=TrainState(best=(0.0, 1, old)))  # patience 0: nothing to restore
     assert not torch.equal(net.weights[0], old["W0"])
 
 

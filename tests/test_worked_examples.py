@@ -81,7 +81,7 @@ def test_case6_backward_by_hand(net):
     assert Mg.tolist() == [[11, 22, 27.5], [-2, -4, -5]]
     assert bg.tolist() == [11, -2, 13]
     assert Wg.tolist() == [[11, 22], [-2, -4], [13, 26]]
-    from baremlp.train import sgd_step
+    from baremlp.sgd import sgd_step
     sgd_step(net.parameters, lr=0.01)
     assert net.biases[1].tolist() == pytest.approx([-0.11, 0.52], abs=1e-15)
     assert all(p.grad is None for p in net.parameters)

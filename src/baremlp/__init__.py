@@ -1,7 +1,7 @@
 """baremlp: a multi-layer perceptron from bare PyTorch tensor ops, trained by hand-written SGD."""
 from . import analysis, datasets, ops
 from .analysis import effective_map, map_error, relu_active_fraction
-from .checks import UsageError
+from .errors import UsageError
 from .model import MLP
 from .train import Diverged, evaluate, train
 

@@ -1,4 +1,4 @@
-"""Checkpoints and run-folder files, written so that a crash never leaves half a file.
+"""Checkpoints, written atomically (files.write_atomic) so that a crash never leaves half a file.
 
 A checkpoint is one safetensors file: the tensors (W0, b0, W1, ..., momentum buffers V0, ...)
 and, in its JSON header, the network's sizes, the run's settings and where training stood.
@@ -7,70 +7,14 @@ Loading parses that header and raw tensor bytes only: no pickle, so no code ever
 import json
 import os
 import re
-import tempfile
 
 from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .checks import UsageError
-
-
-def _umask():
-    """The process umask, read without changing it where Linux allows (setting it is racy in threads)."""
-    try:
-        with open("/proc/self/status") as f:
-            return int(next(line for line in f if line.startswith("Umask:")).split()[1], 8)
-    except (OSError, StopIteration, ValueError):
-        mask = os.umask(0o022)
-        os.umask(mask)
-        return mask
-
-
-def write_atomic(path, data):
-    """Writes bytes or text to path via a temporary file in the same folder, fsync, then rename:
-    readers see the old file or the new one, never a torn one."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if isinstance(data, str):
-        data = data.encode()
-    if not os.path.isdir(folder):
-        raise UsageError(f"cannot write {path}: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a run folder's files read like any other file
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # makes the rename itself durable
-    finally:
-        os.close(dir_fd)
-
-
-def write_json(path, obj):
-    write_atomic(path, json.dumps(obj, indent=2) + "\n")
-
-
-def read_json(path, lines=False):
-    """The JSON value in a file (lines=True: a list, one value per line, as metrics.jsonl); a file
-    that cannot be read or parsed gives a UsageError naming it."""
-    path = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        return [json.loads(line) for line in text.splitlines()] if lines else json.loads(text)
-    except OSError as e:
-        raise UsageError(f"{path} cannot be read: {e.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UsageError(f"{path} is not valid JSON ({e})") from None
+from .errors import UsageError
+from .files import write_atomic
+from .model import MLP
 
 
 def save(path, net, meta, velocity=None, extra=None):
@@ -119,7 +63,6 @@ def check_contents(tensors, meta):
 
 def model_from(tensors, meta, device=None, dtype=None):
     """The trained network from a checkpoint's tensors and header (as load returns them)."""
-    from .model import MLP
     net = MLP(meta["sizes"], device=device, dtype=dtype or tensors["W0"].dtype)
     net.load_state_dict(tensors)
     return net

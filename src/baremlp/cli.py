@@ -1,4 +1,4 @@
-"""The `baremlp` command: a thin layer over baremlp.runner; its train flags are the Settings fields.
+"""The `baremlp` command: a thin layer over the Python API; its train flags are the Settings fields.
 
 Errors a user can cause print one line `error: ...` and exit with status 2 (bad usage or input)
 or 1 (a failure while running, or a bug: then the line says so); --debug shows the traceback instead.
@@ -9,8 +9,12 @@ import sys
 import typing
 import warnings
 
-from .checks import UsageError
+from . import inference, rundir, runner
+from .errors import UsageError
+from .experiments import noise_vs_reg
+from .files import write_csv
 from .settings import CHOICES, Settings, load_recipe, recipe_names
+from .sweeps import sweep
 
 
 class Parser(argparse.ArgumentParser):
@@ -79,14 +83,13 @@ def settings_from_args(args):
 
 
 def cmd_train(args):
-    from . import runner
     log = (lambda *a: None) if args.quiet else print
     if args.resume:
         typed = [f.name for f in dataclasses.fields(Settings) if getattr(args, f.name) is not None]
         if typed or args.recipe or args.out:
             flags = ", ".join("--" + name.replace("_", "-") for name in typed)
             raise UsageError(f"--resume continues a run with its own config.json: drop {flags or '--recipe/--out'}")
-        settings, out, recipe = runner.resume_settings(args.resume), args.resume, None
+        settings, out, recipe = rundir.settings_of(args.resume), args.resume, None
     else:
         (settings, recipe), out = settings_from_args(args), args.out
     if recipe:
@@ -104,8 +107,7 @@ def cmd_train(args):
 
 
 def cmd_evaluate(args):
-    from . import serve
-    report = serve.evaluate_checkpoint(args.checkpoint, dataset=args.dataset, data=args.data, target=args.target,
+    report = inference.evaluate_checkpoint(args.checkpoint, dataset=args.dataset, data=args.data, target=args.target,
                                        data_dir=args.data_dir)
     for key, value in report.items():
         if key not in ("confusion_matrix", "per_class_accuracy", "classes"):
@@ -116,13 +118,11 @@ def cmd_evaluate(args):
 
 
 def cmd_predict(args):
-    from . import serve
     if (args.input is None) == (args.input_file is None):
         raise UsageError("predict needs exactly one of --input VALUES or --input-file FILE")
-    header, rows = serve.predict(args.checkpoint, values=args.input, path_in=args.input_file)
+    header, rows = inference.predict(args.checkpoint, values=args.input, path_in=args.input_file)
     if args.output:
-        from .tables import write_csv_atomic
-        write_csv_atomic(args.output, header, rows)
+        write_csv(args.output, header, rows)
         print(f"wrote {len(rows)} predictions to {args.output}")
     else:
         print(",".join(header))
@@ -151,7 +151,6 @@ def grid_values(text, field):
 
 
 def cmd_sweep(args):
-    from .explore import sweep
     base, _ = base_settings(args.recipe, args.dataset.split(",")[0] if args.dataset else None)
     fixed, swept = {}, {}
     for f in dataclasses.fields(Settings):
@@ -168,7 +167,6 @@ def cmd_sweep(args):
 
 
 def cmd_experiment(args):
-    from .experiments import noise_vs_reg
     def floats(text, flag):
         try:
             return [float(v) for v in text.split(",")] if text else None

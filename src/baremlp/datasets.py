@@ -5,7 +5,8 @@ y₁ = −x₂, y₂ = x₁.  In batch-first form the same map is Y = X Rᵀ.
 """
 import torch
 
-from .checks import UsageError
+from . import tables
+from .errors import UsageError
 
 R = torch.tensor([[0.0, -1.0], [1.0, 0.0]])
 
@@ -64,13 +65,11 @@ BUILTIN = {"linear": linear, "folded": folded, "square": square}
 def from_csv(path, target, **kwargs):
     """Your own CSV table (a header row; target: the target column name(s)) as (x, y) ready for train.
     baremlp.tables.from_csv returns the column names, task and class names as well."""
-    from .tables import from_csv as read
-    table = read(path, target, **kwargs)
+    table = tables.from_csv(path, target, **kwargs)
     return table.x, table.y
 
 
 def from_npz(path, **kwargs):
     """Your own .npz file with arrays x (N, features) and y as (x, y) ready for train."""
-    from .tables import from_npz as read
-    table = read(path, **kwargs)
+    table = tables.from_npz(path, **kwargs)
     return table.x, table.y

@@ -10,9 +10,9 @@ import math
 import os
 import statistics
 
-from . import checkpoint
-from .checks import UsageError
-from .explore import sweep
+from .errors import UsageError
+from .files import write_atomic
+from .sweeps import sweep
 from .settings import Settings
 
 NOISES = (0.0, 0.5, 1.0, 2.0)
@@ -34,13 +34,13 @@ def noise_vs_reg(out, *, noises=NOISES, regs=REGS, seeds=3, n=100, epochs=100, l
                 mean[metric, noise, reg] = statistics.fmean(vals) if vals else math.nan
     _plot(mean, noises, regs, os.path.join(out, "noise_vs_reg.png"))
     report = _report(mean, noises, regs, base, seeds)
-    checkpoint.write_atomic(os.path.join(out, "report.md"), report)
+    write_atomic(os.path.join(out, "report.md"), report)
     log(report)
     return report
 
 
 def _plot(mean, noises, regs, path):
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # matplotlib loads only when the experiment draws
     from .plots import save_figure
     fig = Figure(layout="constrained", figsize=(11, 4.2))
     axes = fig.subplots(1, 2)

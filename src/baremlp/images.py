@@ -7,18 +7,19 @@ the only one used, so the only one accepted.  Images are N×28×28, labels N.
 CIFAR-10's binary version is six files of 10000 records, each 1 label byte followed by 3072
 pixel bytes, channel-major (1024 red, 1024 green, 1024 blue, each 32×32 row-major).
 
-    data = load("fashion-mnist")              # from /usr/share/datasets/fashion-mnist
-    data = load("cifar10", "cifar-10-batches-bin")
+    images = load("fashion-mnist")              # from /usr/share/datasets/fashion-mnist
+    images = load("cifar10", "cifar-10-batches-bin")
 """
 import gzip
 import math
 import os
 import zlib
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from .checks import UsageError
+from .errors import UsageError
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"  # where Debian's dataset-fashion-mnist installs them
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -116,9 +117,16 @@ def _cifar_split(folder, names):
     return torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches])
 
 
-def load(name, data_dir=None, dtype=torch.float32):
-    """The named data set as runner.Data: x (N, pixels) in [0, 1], y (N,) int64, and the test split."""
-    from .runner import Data  # runner imports this module lazily too; a top-level import would cycle
+class Images(NamedTuple):
+    x: torch.Tensor       # (N, pixels) in [0, 1]
+    y: torch.Tensor       # (N,) int64 class indices
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    classes: list         # the class names, by index
+
+
+def load(name, data_dir=None, dtype=torch.float32) -> Images:
+    """The named data set, its training and test splits."""
     if name == "fashion-mnist":
         folder, classes = data_dir or FASHION_MNIST_DIR, FASHION_CLASSES
         train, test = _fashion_split(folder, "train"), _fashion_split(folder, "t10k")
@@ -136,4 +144,4 @@ def load(name, data_dir=None, dtype=torch.float32):
     def scale(images):
         return images.reshape(len(images), -1).to(dtype).div_(255)
 
-    return Data(x=scale(train[0]), y=train[1], x_test=scale(test[0]), y_test=test[1], classes=list(classes))
+    return Images(scale(train[0]), train[1], scale(test[0]), test[1], list(classes))

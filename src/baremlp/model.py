@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from .checks import UsageError
+from .errors import UsageError
 from .ops import Linear, ReLU, Softmax
 
 INITS = ("normal", "uniform", "he")
@@ -28,6 +28,22 @@ def resolve_device(device=None):
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UsageError(f"device {str(device)!r} asked for, but CUDA is not available here; use 'cpu' or 'auto'")
     return device
+
+
+def build_layers(params):
+    """The network's ops for params = [W_1, b_1, ..., W_L, b_L]: Linear, ReLU, ..., Linear.
+    Every engine builds its network here, so all of them compute the same function."""
+    layers = []
+    for W, b in zip(params[0::2], params[1::2]):
+        layers += [Linear(W, b), ReLU()]
+    return layers[:-1]  # no ReLU after the output layer
+
+
+def forward(layers, x):
+    """v = layers[-1](… layers[0](x)): x (N, fan_in) -> v (N, fan_out)."""
+    for layer in layers:
+        x = layer(x)
+    return x
 
 
 class MLP:
@@ -60,10 +76,7 @@ class MLP:
                 W = torch.randn(fan_out, fan_in, generator=g, dtype=torch.float64) * scale
             self.weights.append(W.to(device, dtype).requires_grad_())
             self.biases.append(torch.zeros(fan_out, device=device, dtype=dtype, requires_grad=True))
-        self.layers = []
-        for W, b in zip(self.weights, self.biases):
-            self.layers += [Linear(W, b), ReLU()]
-        self.layers.pop()  # no ReLU after the output layer
+        self.layers = build_layers(self.parameters)
 
     @property
     def parameters(self):
@@ -80,9 +93,7 @@ class MLP:
 
     def __call__(self, x):
         """x: (N, fan_in) -> v: (N, fan_out)."""
-        for layer in self.layers:
-            x = layer(x)
-        return x
+        return forward(self.layers, x)
 
     def hidden(self, x):
         """The pre-activations u of every hidden layer, each (N, width): to see which ReLUs fire."""

@@ -96,9 +96,10 @@ LOSSES = {"mse": MSELoss, "cross-entropy": CrossEntropyLoss}
 
 
 def objective(loss, v, y, weights, reg):
-    """J = L(v, y) + λ Σ_i ‖W_i‖²_F.  The λ term is skipped when λ = 0, saving its graph."""
+    """J = L(v, y) + λ Σ_i ‖W_i‖²_F.  The λ term is skipped when λ is the number 0, saving its graph;
+    a tensor λ (the compiled engine's, so that a new λ needs no recompile) always counts."""
     J = loss(v, y)
-    if reg:
+    if isinstance(reg, torch.Tensor) or reg:
         square = FrobeniusSquared()
         J = J + reg * Sum()([square(W) for W in weights])
     return J

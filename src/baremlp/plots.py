@@ -2,7 +2,7 @@
 on 2-D inputs, a confusion matrix and a generic annotated heat map (for sweeps).
 
 Every function saves one PNG and returns its path.  Figures are rendered into memory and
-written with checkpoint.write_atomic, so a reader never sees half an image, and closed at
+written with files.write_atomic, so a reader never sees half an image, and closed at
 once, so a long sweep does not pile up open figures.
 """
 import io
@@ -16,8 +16,8 @@ from matplotlib.figure import Figure  # not pyplot: no global backend switch, so
 from matplotlib.patches import Patch
 
 from .analysis import CONVENTION
-from .checkpoint import write_atomic
-from .checks import UsageError
+from .files import write_atomic
+from .errors import UsageError
 from .datasets import R
 
 

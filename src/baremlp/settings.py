@@ -2,17 +2,19 @@
 run folder's config.json all come from it, so a run can be repeated from its config alone."""
 import dataclasses
 import json
+import os
 import types
 import typing
 from dataclasses import dataclass, field
 from importlib import resources
 
-from .checkpoint import read_json
-from .checks import UsageError, UsageTypeError, check_hyper, number
+from .files import read_json
+from .errors import UsageError, UsageTypeError, check_hyper, number
 from .model import INITS
 from .ops import LOSSES
 from .tables import TASKS
-from .train import ENGINES, SCHEDULES
+from .sgd import SCHEDULES
+from .train import ENGINES
 
 DATASETS = ("linear", "folded", "square", "fashion-mnist", "cifar10")
 CHOICES = {  # each list comes from the module that acts on it
@@ -142,7 +144,6 @@ def recipe_names():
 
 def load_recipe(name_or_path):
     """A shipped recipe by name (see recipe_names()) or a JSON file by path, as a dict of settings."""
-    import os
     if name_or_path in recipe_names():
         values = json.loads(resources.files("baremlp.recipes").joinpath(name_or_path + ".json").read_text())
         where = f"recipe {name_or_path!r}"

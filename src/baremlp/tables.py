@@ -18,8 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .checkpoint import write_atomic
-from .checks import UsageError
+from .errors import UsageError
 
 TASKS = ("regression", "classification")
 MAX_CLASSES = 20  # more distinct integers than this look like counts or measurements, not labels
@@ -246,14 +245,3 @@ def read_inputs(path, inputs, *, dtype=torch.float32) -> torch.Tensor:
     if missing:
         raise _err(path, f"the network's input columns are missing: {_names(missing)}")
     return _numbers(path, header, rows, lines, inputs, dtype)
-
-
-def write_csv_atomic(path, header: list[str], rows) -> None:
-    """Writes a CSV via a temporary file in the same folder, fsync and os.replace: a reader sees
-    the old file or the complete new one, never half of it."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    # Tensor and NumPy scalars would otherwise be written as "tensor(0.5)".
-    writer.writerows([[c.item() if hasattr(c, "item") else c for c in row] for row in rows])
-    write_atomic(path, buf.getvalue())

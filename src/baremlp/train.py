@@ -7,20 +7,24 @@
             J.backward()                          # backward: dJ/dp for every parameter p
             p ← p − lr · dJ/dp, then p.grad = 0   # update (sgd)
 
-batch_size=1 is the lab's per-sample SGD; larger batches run as whole-batch
-tensor ops.  Nothing on the hot path waits for the device (no .item() per
-step): losses stay on the device and are read once an epoch.
+batch_size=1 is the lab's per-sample SGD; larger batches run as whole-batch tensor ops.  Nothing
+on the hot path waits for the device (no .item() per step): losses stay on the device and are read
+once an epoch.  An engine runs one epoch; the eager one is `eager_epoch` below, the compiled one
+lives in baremlp.compiled.  Everything around the epoch (schedules, validation, early stopping,
+divergence) is shared by all engines.
 """
 import math
 import time
 import warnings
+from dataclasses import dataclass
 
 import torch
 
 from . import ops
-from .checks import UsageError, UsageTypeError, check_data, check_hyper, number
+from .errors import UsageError, check_data, check_hyper, number
+from .evaluation import evaluate, make_loss
+from .sgd import SCHEDULES, batch_sizes, epoch_order, lr_at, sgd_step
 
-SCHEDULES = ("constant", "step", "cosine")
 ENGINES = ("eager", "compiled")
 
 
@@ -33,75 +37,68 @@ class Diverged(RuntimeError):
                          f"try a smaller learning rate than {lr:g}")
 
 
-def lr_at(lr, epoch, epochs, schedule):
-    """The learning rate for epoch (0-based): constant; step (÷10 at 50 % and again at 75 % of the
-    epochs); or cosine, lr · ½(1 + cos(π · epoch / epochs))."""
-    if schedule == "step":
-        return lr * 0.1 ** ((epoch >= epochs / 2) + (epoch >= 3 * epochs / 4))
-    if schedule == "cosine":
-        return lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
-    return lr
+@dataclass
+class TrainState:
+    """Where training stands: all that a checkpoint must hold to continue exactly.  train() starts
+    at `epoch` and keeps the object current after every epoch, so passing it again resumes."""
+    epoch: int = 0        # epochs finished
+    velocity: list = None  # momentum buffers, one per parameter (None without momentum)
+    best: tuple = None    # early stopping: (val_loss, epoch, state_dict) of the best epoch so far
+
+    def improve(self, net, val_loss, patience):
+        """Records this epoch if its validation loss is the best; True when patience has run out."""
+        if self.best is None or val_loss < self.best[0]:
+            self.best = (val_loss, self.epoch, net.state_dict())
+        return self.epoch - self.best[1] >= patience
 
 
-def epoch_order(n, seed, epoch):
-    """The permutation of the n samples for this epoch.  It depends only on (seed, epoch), so a
-    resumed run sees the same order as an uninterrupted one without saving any RNG state."""
-    if seed is None:
-        return torch.randperm(n)
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+def eager_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum, velocity, labels, check_steps=False):
+    """One epoch of the readable loop, visiting the samples of x, y in `order`.  Every engine takes
+    these arguments and returns (J of every step, correct predictions of the epoch, how many steps
+    lowered J on their own batch: counted only with check_steps)."""
+    if batch_size == 1:
+        xs, ys = x.index_select(0, order), y.index_select(0, order)  # one shuffled copy, cut into views
+        batches = zip(xs.split(1), ys.split(1))
+    else:  # gather each batch, no copy of the whole data; index_select is ~5x faster than x[i] here
+        batches = ((x.index_select(0, i), y.index_select(0, i)) for i in order.split(batch_size))
+    losses = []  # J of every step, kept on the device and read once an epoch
+    correct = torch.zeros((), dtype=torch.long, device=net.device)
+    down = 0
+    for xb, yb in batches:
+        # forward
+        v = net(xb)
+        J = ops.objective(loss_fn, v, yb, net.weights, lam)
+        # backward
+        J.backward()
+        # update (sgd)
+        sgd_step(net.parameters, lr, momentum, velocity)
+        losses.append(J.detach())
+        if labels:
+            correct += (v.detach().argmax(1) == yb).sum()
+        if check_steps:
+            with torch.no_grad():
+                down += bool(ops.objective(loss_fn, net(xb), yb, net.weights, lam) < J)
+    return torch.stack(losses), correct, down
 
 
-def sgd_step(params, lr, momentum=0.0, velocity=None):
-    """p ← p − lr · g, in place; with momentum μ: v ← μ v + g, p ← p − lr · v (PyTorch's form).
-    Then the gradients are cleared so the next backward() does not add to them."""
-    with torch.no_grad():
-        for i, p in enumerate(params):
-            g = p.grad
-            if momentum:
-                g = velocity[i].mul_(momentum).add_(g)
-            p.add_(g, alpha=-lr)  # one fused kernel, no temporary lr·g tensor
-            p.grad = None
-
-
-def use_compiled(engine, net, check_steps):
+def engine_for(engine, net, check_steps):
+    """The epoch function of the engine asked for (falling back to eager, with a note, where the
+    compiled one cannot run)."""
     if engine not in ENGINES:
         raise UsageError(f"engine {engine!r} unknown: expected one of {', '.join(ENGINES)}")
-    if engine == "eager":
-        return False
-    if check_steps:
-        warnings.warn("check_steps needs the eager engine (it inspects every step): using it")
-        return False
-    from . import fast  # torch.compile and its scan load only for this engine
-    return fast.available(net)
-
-
-def get_loss(loss):
-    if isinstance(loss, str):
-        if loss not in ops.LOSSES:
-            raise UsageError(f"loss {loss!r} unknown: expected one of {', '.join(ops.LOSSES)} or a loss object")
-        return ops.LOSSES[loss]()
-    if not callable(loss):
-        raise UsageTypeError(f"loss {loss!r} invalid: expected a name or a callable loss(v, y)")
-    return loss
-
-
-def evaluate(net, x, y, loss="mse", reg=0.0):
-    """The full-data objective and, for class labels, the accuracy: {'loss': L, 'objective': J, 'accuracy'}."""
-    loss_fn = get_loss(loss)
-    x, y = x.to(net.device, net.dtype), y.to(net.device)
-    with torch.inference_mode():
-        v = net(x)
-        if y.dtype.is_floating_point:
-            y = y.to(net.dtype)
-        out = {"loss": loss_fn(v, y).item(), "objective": ops.objective(loss_fn, v, y, net.weights, reg).item()}
-        if not y.dtype.is_floating_point:
-            out["accuracy"] = (v.argmax(1) == y).double().mean().item()
-    return out
+    if engine == "compiled":
+        if check_steps:
+            warnings.warn("check_steps needs the eager engine (it inspects every step): using it")
+        else:
+            from . import compiled  # torch.compile and its scan machinery load only for this engine
+            if compiled.available(net):
+                return compiled.run_epoch
+    return eager_epoch
 
 
 def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, reg_epochs=None, seed=None,
-          momentum=0.0, schedule="constant", check_steps=False, val=None, patience=0,
-          start_epoch=0, velocity=None, best=None, callback=None, progress=False, engine="eager"):
+          momentum=0.0, schedule="constant", val=None, patience=0, check_steps=False, engine="eager",
+          state=None, callback=None, progress=False):
     """Trains net in place by minibatch SGD on J = L + λ Σ‖W_i‖²_F and returns the history.
 
     x: (N, fan_in); y: (N, fan_out) targets, or (N,) class indices for cross-entropy.
@@ -111,97 +108,69 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
          each record then carries 'best_epoch', the best epoch so far.
     check_steps: after every step, re-evaluates J on the same batch and counts how often it went
          down (the lab's sanity rule), reported per epoch as 'steps_down' (costs a host sync a step).
-    start_epoch, velocity: to resume a run (momentum buffers as saved by a callback);
-         best: with patience, (val_loss, epoch, state_dict) of the best epoch before start_epoch.
-    callback(record, velocity): called after every epoch; returning True stops training.
-    engine: "eager" (the loop below) or "compiled" (baremlp.fast: the same steps, an epoch per call).
-    Returns a list with one dict per epoch: epoch, loss (mean J over the epoch's steps), lr, time, ...
+    engine: "eager" (the loop in eager_epoch) or "compiled" (baremlp.compiled: the same steps).
+    state: a TrainState to continue from (a resumed run); train keeps it current either way.
+    callback(record, state): called after every epoch; returning True stops training.
+    Returns a list with one dict per epoch: epoch, loss (mean J over the epoch's steps), lr, reg, time, ...
     """
-    loss_fn = get_loss(loss)
+    loss_fn = make_loss(loss)
     check_hyper(lr=lr, epochs=epochs, batch_size=batch_size, reg=reg, momentum=momentum, patience=patience)
     if reg_epochs is not None:
         number("reg_epochs", reg_epochs, low=0, whole=True)
     if schedule not in SCHEDULES:
         raise UsageError(f"schedule {schedule!r} unknown: expected one of {', '.join(SCHEDULES)}")
+    if patience and val is None:
+        raise UsageError(f"patience {patience} needs validation data: pass val (the CLI: --val-fraction)")
     x, y = check_data(net, x, y)
-    n = x.shape[0]
+    xv, yv = check_data(net, *val) if val is not None else (None, None)
+    n, labels = x.shape[0], not y.dtype.is_floating_point
     if batch_size > n:
         warnings.warn(f"batch_size {batch_size} is larger than the {n} samples: using {n}")
         batch_size = n
-    params = net.parameters
-    if velocity is None:
-        velocity = [torch.zeros_like(p) for p in params] if momentum else None
-    xv, yv = check_data(net, *val) if val is not None else (None, None)
-    if patience and val is None:
-        raise UsageError(f"patience {patience} needs validation data: pass val (the CLI: --val-fraction)")
-    labels = not y.dtype.is_floating_point
-    steps = math.ceil(n / batch_size)
-    sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)], dtype=net.dtype, device=net.device)
-    history = []
-    best_loss, best_epoch, best_state = best if best is not None and patience else (math.inf, 0, None)
-    compiled = use_compiled(engine, net, check_steps)
-    stopped = bool(patience) and best_state is not None and start_epoch - best_epoch >= patience  # resumed at the stop
-    epoch_range = range(start_epoch, start_epoch if stopped else epochs)
+    state = state if state is not None else TrainState()
+    if momentum and state.velocity is None:
+        state.velocity = [torch.zeros_like(p) for p in net.parameters]
+    run_epoch = engine_for(engine, net, check_steps)
+    sizes = torch.tensor(batch_sizes(n, batch_size), dtype=net.dtype, device=net.device)
+    steps = len(sizes)
+    resumed_at_stop = patience and state.best is not None and state.epoch - state.best[1] >= patience
+    epoch_range = range(state.epoch, state.epoch if resumed_at_stop else epochs)
     if progress:
-        from tqdm.auto import tqdm
-        epoch_range = tqdm(epoch_range, desc="train", unit="epoch", initial=start_epoch, total=epochs)
+        from tqdm.auto import tqdm  # only where a progress bar is asked for
+        epoch_range = tqdm(epoch_range, desc="train", unit="epoch", initial=state.epoch, total=epochs)
+    history = []
     for epoch in epoch_range:
         t0 = time.perf_counter()
         rate = lr_at(lr, epoch, epochs, schedule)
         lam = reg if reg_epochs is None or epoch < reg_epochs else 0.0
         order = epoch_order(n, seed, epoch).to(net.device)
-        down = 0
-        if compiled:  # gathers each batch inside its compiled loop
-            from .fast import run_epoch
-            losses, correct = run_epoch(net, x, y, order, batch_size, loss_fn, rate, lam, momentum, velocity, labels)
-        else:
-            if batch_size == 1:
-                xs, ys = x.index_select(0, order), y.index_select(0, order)  # one shuffled copy, cut into views
-                batches = zip(xs.split(1), ys.split(1))
-            else:  # gather each batch, no copy of the whole data; index_select is ~5x faster than x[i] here
-                batches = ((x.index_select(0, i), y.index_select(0, i)) for i in order.split(batch_size))
-            losses = []  # J of every step, kept on the device and read once an epoch
-            correct = torch.zeros((), dtype=torch.long, device=net.device)
-            for xb, yb in batches:
-                # forward
-                v = net(xb)
-                J = ops.objective(loss_fn, v, yb, net.weights, lam)
-                # backward
-                J.backward()
-                # update (sgd)
-                sgd_step(params, rate, momentum, velocity)
-                losses.append(J.detach())
-                if labels:
-                    correct += (v.detach().argmax(1) == yb).sum()
-                if check_steps:
-                    with torch.no_grad():
-                        down += bool(ops.objective(loss_fn, net(xb), yb, net.weights, lam) < J)
-            losses = torch.stack(losses)
+        losses, correct, down = run_epoch(net, x, y, order, batch_size, loss_fn, rate, lam, momentum,
+                                          state.velocity, labels, check_steps)
         bad = ~torch.isfinite(losses)
         if bad.any():
             raise Diverged(epoch * steps + int(bad.nonzero()[0]) + 1, epoch + 1, rate)
-        record = {"epoch": epoch + 1, "loss": (losses * sizes).sum().item() / n, "lr": rate, "reg": lam}
+        # bookkeeping
+        state.epoch = epoch + 1
+        record = {"epoch": state.epoch, "loss": (losses * sizes).sum().item() / n, "lr": rate, "reg": lam}
         if labels:
             record["accuracy"] = correct.item() / n
         if check_steps:
             record["steps_down"] = down / steps
+        stop = False
         if xv is not None:
             scores = evaluate(net, xv, yv, loss_fn, lam)
             record["val_loss"] = scores["loss"]
             if "accuracy" in scores:
                 record["val_accuracy"] = scores["accuracy"]
-        stop = False
-        if patience:
-            if record["val_loss"] < best_loss:
-                best_loss, best_epoch, best_state = record["val_loss"], epoch + 1, net.state_dict()
-            record["best_epoch"] = best_epoch
-            stop = epoch + 1 - best_epoch >= patience
+            if patience:
+                stop = state.improve(net, record["val_loss"], patience)
+                record["best_epoch"] = state.best[1]
         record["time"] = time.perf_counter() - t0
         history.append(record)
-        if callback and callback(record, velocity):
+        if callback and callback(record, state):
             stop = True
         if stop:
             break
-    if best_state is not None:
-        net.load_state_dict(best_state)
+    if patience and state.best is not None:
+        net.load_state_dict(state.best[2])
     return history

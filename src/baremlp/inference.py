@@ -1,4 +1,4 @@
-"""Using a trained network: evaluate a checkpoint on a data set, predict for new inputs.
+"""Using a trained network: evaluate a checkpoint on held-out data, predict for new inputs.
 
 A checkpoint carries what prediction needs besides the weights: the settings it was trained
 with, the class names, the input column names and the standardisation statistics of its
@@ -9,9 +9,13 @@ import dataclasses
 import torch
 
 from . import checkpoint
-from .checks import UsageError, check_data
+from .data import load as load_data
+from .data import loss_for, read_table, scale
+from .errors import UsageError, check_data
+from .evaluation import scores
 from .ops import Softmax
 from .settings import Settings
+from .tables import read_inputs
 
 
 def load(path):
@@ -24,36 +28,30 @@ def load(path):
     return checkpoint.model_from(tensors, meta), settings, meta, tensors.get("mean"), tensors.get("std")
 
 
-def scale(x, mean, std):
-    return x if mean is None else (x - mean) / std
-
-
 def evaluate_checkpoint(path, *, dataset=None, data=None, target=None, data_dir=None):
     """Loss (and accuracy, per-class accuracy, confusion matrix) of a checkpoint on held-out data:
     the test split of its data set (fresh samples for the built-in ones, the test images for
     Fashion-MNIST and CIFAR-10, the --test-data table), another data set, or a table."""
-    from . import runner
     net, s, meta, mean, std = load(path)
     if data or s.data:
         table_path = data or s.test_data  # the table named here, else the run's own test table
         if not table_path:
             raise UsageError(f"this network was trained on {s.data} and has no test table: "
                              "pass --data with held-out rows")
-        table = runner.read_table(table_path, target or s.target, task=s.task, classes=meta.get("classes"),
-                                  inputs=meta.get("inputs"), dtype=net.dtype)
+        table = read_table(table_path, target or s.target, task=s.task, classes=meta.get("classes"),
+                           inputs=meta.get("inputs"), dtype=net.dtype)
         x, y = table.x, table.y
     else:
         s = dataclasses.replace(s, dataset=dataset or s.dataset, data_dir=data_dir or s.data_dir,
                                 val_fraction=0.0, patience=0, standardize=False)  # all of the test split
-        d = runner.load_data(s)
+        d = load_data(s)
         x, y = d.x_test, d.y_test
     if bool(meta.get("classes")) == y.dtype.is_floating_point:
         trained, found = ("classification", "real-valued targets") if meta.get("classes") else ("regression", "class labels")
         raise UsageError(f"this network was trained for {trained}, but the data holds {found}")
     x, y = check_data(net, scale(x, mean, std), y)
-    loss = runner.loss_name(s, runner.Data(x, y, classes=meta.get("classes")))
-    report = {"samples": x.shape[0], **runner.test_report(net, x, y, loss, meta.get("classes"))}
-    return {k.removeprefix("test_"): v for k, v in report.items()}
+    loss = loss_for(s.loss, meta.get("classes"))
+    return {"samples": x.shape[0], **scores(net, x, y, loss, meta.get("classes"))}
 
 
 def predict(path, *, values=None, path_in=None):
@@ -68,7 +66,6 @@ def predict(path, *, values=None, path_in=None):
         except ValueError:
             raise UsageError(f"input {values!r} invalid: expected {width} comma-separated numbers") from None
     else:
-        from .tables import read_inputs
         x = read_inputs(path_in, inputs, dtype=net.dtype)
     if x.dim() != 2 or x.shape[1] != width:
         raise UsageError(f"input has {x.shape[-1]} values per sample but the network expects {width} ({', '.join(inputs)})")

@@ -2,12 +2,12 @@
 import pytest
 import torch
 
-from baremlp import MLP, datasets, fast, train
+from baremlp import MLP, compiled, datasets, train
 
 
 @pytest.fixture(scope="module")
 def compiled_ok():
-    if not fast.available(MLP([2, 3, 2])):
+    if not compiled.available(MLP([2, 3, 2])):
         pytest.skip("torch.compile is unavailable on this machine")
 
 

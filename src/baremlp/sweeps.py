@@ -1,4 +1,4 @@
-"""Exploring metaparameters: a grid sweep over settings and seeds, and the noise-vs-λ experiment.
+"""Sweeps: a grid of settings, several seeds each, one run folder per point (the experiments build on it).
 
 Each run of a sweep is an ordinary run folder under OUT/runs/, named after its settings, so an
 interrupted sweep continues where it stopped: runs whose summary.json exists are read, not redone.
@@ -12,9 +12,13 @@ import multiprocessing
 import os
 import statistics
 
-from . import checkpoint
-from .checks import UsageError
+import torch
+
+from .errors import UsageError
+from .files import read_json, write_atomic, write_csv, write_json
+from .runner import run
 from .settings import Settings
+from .train import Diverged
 
 METRICS = ("final_loss", "effective_map_error", "val_accuracy", "test_accuracy", "test_loss", "dead_units", "train_seconds")
 
@@ -35,9 +39,6 @@ def run_name(s: Settings, names):
 def _one(job):
     """Runs (or reads back) one run folder; in a worker process, one thread each."""
     s, folder = job
-    import torch
-    from .runner import run
-    from .train import Diverged
     path = os.path.join(folder, "summary.json")
     if not os.path.exists(path):
         torch.set_num_threads(1)
@@ -45,8 +46,8 @@ def _one(job):
             run(s, folder, resume=os.path.exists(os.path.join(folder, "config.json")), progress=False,
                 log=lambda *a: None, plots=False)
         except Diverged as e:  # an expected outcome of a grid point (a large lr): recorded, not fatal
-            checkpoint.write_json(path, {"final_loss": None, "diverged_at_step": e.step})
-    return checkpoint.read_json(path)
+            write_json(path, {"final_loss": None, "diverged_at_step": e.step})
+    return read_json(path)
 
 
 def check_folder(s: Settings, folder):
@@ -54,7 +55,7 @@ def check_folder(s: Settings, folder):
     path = os.path.join(folder, "config.json")
     if not os.path.exists(path):
         return
-    old = Settings.from_dict(checkpoint.read_json(path))
+    old = Settings.from_dict(read_json(path))
     if old != s:
         diff = ", ".join(f"{k} {getattr(old, k)!r} ≠ {getattr(s, k)!r}" for k in s.to_dict() if getattr(old, k) != getattr(s, k))
         raise UsageError(f"{folder} was trained with other settings ({diff}): use a new --out for a changed sweep")
@@ -67,7 +68,7 @@ def sweep(base: Settings, values: dict, seeds: int, out, *, workers=1, log=print
     for s, folder in jobs:
         check_folder(s, folder)
     os.makedirs(os.path.join(out, "runs"), exist_ok=True)
-    checkpoint.write_json(os.path.join(out, "sweep.json"), {"base": base.to_dict(), "values": values, "seeds": seeds})
+    write_json(os.path.join(out, "sweep.json"), {"base": base.to_dict(), "values": values, "seeds": seeds})
     done = sum(os.path.exists(os.path.join(f, "summary.json")) for _, f in jobs)
     log(f"sweep: {len(jobs)} runs ({done} already done) into {out}")
     rows = []
@@ -78,12 +79,12 @@ def sweep(base: Settings, values: dict, seeds: int, out, *, workers=1, log=print
             row["seed"] = s.seed
             row.update({m: summary.get(m) for m in (*METRICS, "diverged_at_step") if m in summary})
             rows.append(row)
-            write_csv(os.path.join(out, "runs.csv"), rows)
+            write_rows(os.path.join(out, "runs.csv"), rows)
             outcome = (f"final loss {summary['final_loss']:.3g}" if summary["final_loss"] is not None
                        else f"diverged at step {summary['diverged_at_step']}")
             log(f"  [{len(rows)}/{len(jobs)}] {run_name(s, names)}: {outcome}")
     table = aggregate(rows, names)
-    checkpoint.write_atomic(os.path.join(out, "summary.md"), markdown(table, names))
+    write_atomic(os.path.join(out, "summary.md"), markdown(table, names))
     if table:
         _heatmap(table, names, os.path.join(out, "heatmap.png"))
     return rows
@@ -101,11 +102,10 @@ class _Serial:
         return map(fn, jobs)
 
 
-def write_csv(path, rows):
+def write_rows(path, rows):
     """rows: dicts; the columns are every key that appears, in order of first appearance."""
-    from .tables import write_csv_atomic
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    write_csv_atomic(path, columns, [[row.get(c) for c in columns] for row in rows])
+    write_csv(path, columns, [[row.get(c) for c in columns] for row in rows])
 
 
 def aggregate(rows, names):
@@ -135,7 +135,7 @@ def markdown(table, names):
 
 
 def _heatmap(table, names, path):
-    from . import plots
+    from . import plots  # matplotlib loads only when a sweep draws
     metric = "test_accuracy" if "test_accuracy" in table[0] else "val_accuracy" if "val_accuracy" in table[0] else "final_loss"
     rows_of = names[0] if names else None
     cols_of = names[1] if len(names) > 1 else None

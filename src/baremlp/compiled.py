@@ -8,7 +8,7 @@ step, which for the lab's tiny 2-3-2 network is nearly all of its time.  Here on
 
 and torch.compile turns that loop into one kernel-fused program (for larger layers it also folds
 each update into its weight-gradient product).  Gradients still come from PyTorch autodiff
-(torch.func), and the maths is the eager loop's: tests/test_fast.py checks that both engines end
+(torch.func), and the maths is the eager loop's: tests/test_compiled.py checks that both engines end
 an epoch with the same parameters.
 """
 import warnings
@@ -17,15 +17,10 @@ import torch
 from torch._higher_order_ops.scan import scan
 
 from . import ops
+from .model import build_layers, forward
+from .sgd import update
 
 _compiled = {}
-
-
-def forward(params, x):
-    """v from x with params = [W_1, b_1, W_2, b_2, ...]: Linear, ReLU, ..., Linear, as MLP does."""
-    for i in range(0, len(params) - 2, 2):
-        x = ops.ReLU()(ops.Linear(params[i], params[i + 1])(x))
-    return ops.Linear(params[-2], params[-1])(x)
 
 
 def make_epoch(loss_fn, momentum, labels):
@@ -33,19 +28,15 @@ def make_epoch(loss_fn, momentum, labels):
     correct per step): step k trains on the rows idx[k] of x, y; idx: (steps, B)."""
 
     def objective(params, xb, yb, lam):
-        v = forward(params, xb)  # (B, fan_out)
-        J = loss_fn(v, yb) + lam * ops.Sum()([ops.FrobeniusSquared()(W) for W in params[0::2]])  # λ as a tensor: no branch
-        return J, v
+        v = forward(build_layers(params), xb)  # (B, fan_out)
+        return ops.objective(loss_fn, v, yb, params[0::2], lam), v
 
     grad_J = torch.func.grad_and_value(objective, has_aux=True)
 
     def step(carry, xb, yb, lr, lam):
-        params, velocity = carry
-        g, (J, v) = grad_J(params, xb, yb, lam)
-        if momentum:
-            velocity = [momentum * u + gi for u, gi in zip(velocity, g)]
-            g = velocity
-        params = [p - lr * gi for p, gi in zip(params, g)]
+        g, (J, v) = grad_J(carry[0], xb, yb, lam)
+        params, velocity = [p.clone() for p in carry[0]], [u.clone() for u in carry[1]]  # scan's carry is read-only
+        update(params, g, lr, momentum, velocity)
         correct = (v.argmax(1) == yb).sum() if labels else J.new_zeros((), dtype=torch.long)
         return (params, velocity), (J.detach(), correct)
 
@@ -67,10 +58,11 @@ def get_epoch(loss_fn, momentum, labels):
     return _compiled[key]
 
 
-def run_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum, velocity, labels):
-    """One epoch of SGD over the samples of x, y in the given order; updates net's parameters (and
-    velocity) in place.  Returns (J of every step, correct predictions of every step).  A final
-    partial batch runs through the same function at its own size."""
+def run_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum, velocity, labels, check_steps=False):
+    """One epoch of SGD over the samples of x, y in the given order, as train.eager_epoch takes it
+    (check_steps is the eager loop's alone); updates net's parameters (and velocity) in place.
+    Returns (J of every step, correct predictions, 0).  A final partial batch runs through the same
+    function at its own size."""
     n = x.shape[0]
     full = n - n % batch_size
     params = [p.detach() for p in net.parameters]
@@ -91,7 +83,7 @@ def run_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum, velocity
         if momentum:
             for v, new in zip(velocity, velocity_now):
                 v.copy_(new)
-    return torch.cat(Js), torch.cat(correct).sum()
+    return torch.cat(Js), torch.cat(correct).sum(), 0
 
 
 def available(net):

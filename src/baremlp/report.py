@@ -1,0 +1,65 @@
+"""What a finished run reports: summary.json's content and the lines printed at the end of a run.
+
+The numbers come from baremlp.evaluation and baremlp.analysis; this module only gathers them
+and puts them into words.
+"""
+import os
+import platform
+
+import torch
+
+from . import analysis
+from .evaluation import evaluate, scores
+
+ROTATION_DATA = ("linear", "folded")  # the data sets whose target map R makes M W worth tracking
+
+
+def tracks_map(s):
+    """Whether a run on settings s has a target map R to compare M W with."""
+    return s.dataset in ROTATION_DATA and not s.data
+
+
+def machine():
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(), "torch": torch.__version__,
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def summarize(s, net, data, history, loss, seconds):
+    """(summary, lines): summary.json's content and the report to print."""
+    lam_at_end = s.reg if s.reg_epochs is None or s.reg_epochs >= len(history) else 0.0
+    final = evaluate(net, data.x, data.y, loss, lam_at_end)
+    summary = {"final_loss": final["loss"], "final_objective": final["objective"],
+               "epochs_run": len(history), "train_seconds": seconds, "loss": loss,
+               "sizes": net.sizes, "machine": machine()}
+    lines = [f"final loss {final['loss']:.3e} after {len(history)} epochs in {seconds:.1f} s"]
+    if "accuracy" in final:
+        summary["train_accuracy"] = final["accuracy"]
+        lines.append(f"training accuracy {final['accuracy']:.4f}")
+    if s.check_steps:
+        summary["steps_down"] = sum(r["steps_down"] for r in history) / len(history)
+        lines.append(f"the step lowered J on its own batch in {100 * summary['steps_down']:.1f} % of the steps")
+    if data.x_val is not None:
+        val = evaluate(net, data.x_val, data.y_val, loss)
+        summary["val_loss"] = val["loss"]
+        if "accuracy" in val:
+            summary["val_accuracy"] = val["accuracy"]
+        lines.append(f"validation loss {val['loss']:.4g}" + (
+            f", validation accuracy {val['accuracy']:.4f}" if "accuracy" in val else ""))
+    if data.x_test is not None:
+        test = {f"test_{k}" if k in ("loss", "accuracy") else k: v
+                for k, v in scores(net, data.x_test, data.y_test, loss, data.classes).items()}
+        summary.update(test)
+        lines.append(f"test loss {test['test_loss']:.4g}" + (
+            f", test accuracy {test['test_accuracy']:.4f}" if "test_accuracy" in test else ""))
+    if tracks_map(s):
+        A = analysis.effective_map(net)
+        summary["effective_map"] = A.tolist()
+        summary["effective_map_convention"] = analysis.CONVENTION
+        summary["effective_map_error"] = analysis.map_error(A)
+        lines.append(analysis.report_map(net, data.x))
+    summary["relu_active_fraction"] = [f.tolist() for f in analysis.relu_active_fraction(net, data.x)]
+    summary["dead_units"] = analysis.dead_units(net, data.x)
+    if summary["dead_units"]:
+        lines.append(f"note: {summary['dead_units']} hidden unit(s) are off on every training sample (dead ReLUs)")
+    return summary, lines

@@ -1,0 +1,133 @@
+"""A run folder: everything one training run leaves on disk, and reading it back to resume.
+
+    config.json              every setting: a recipe that repeats the run
+    metrics.jsonl            one JSON line per finished epoch
+    checkpoint.safetensors   parameters, momentum buffers, early stopping's best weights and where
+                             training stood; rewritten atomically after every epoch
+    summary.json             written last: its presence means the run finished
+    *.png, tensorboard/      plots, and event logs with --tensorboard
+
+Every file is written atomically, so a run killed at any moment resumes from its last finished
+epoch: the sample order is a function of seed and epoch, so nothing else needs saving.
+"""
+import json
+import os
+
+from . import checkpoint
+from .errors import UsageError
+from .files import read_json, write_atomic, write_json
+from .settings import Settings
+from .train import TrainState
+
+FILES = ("summary.json", "checkpoint.safetensors", "metrics.jsonl", "config.json",
+         "loss.png", "effective_map.png", "function.png", "confusion.png")
+
+
+def settings_of(folder):
+    """The settings of the run in folder, from its config.json."""
+    path = os.path.join(folder, "config.json")
+    if not os.path.isfile(path):
+        raise UsageError(f"cannot resume {folder!r}: it has no config.json, so it is not a run folder")
+    return Settings.from_dict(read_json(path))
+
+
+class RunFolder:
+    def __init__(self, path):
+        self.path = path
+        self.checkpoint = self.file("checkpoint.safetensors")
+        self.metrics = self.file("metrics.jsonl")
+
+    def file(self, name):
+        return os.path.join(self.path, name)
+
+    def holds_run(self):
+        return os.path.exists(self.file("config.json"))
+
+    def finished(self):
+        return os.path.exists(self.file("summary.json"))
+
+    def check_new(self, overwrite=False):
+        """Refuses a folder that holds a run already, unless it is to be overwritten."""
+        if self.holds_run() and not overwrite:
+            raise UsageError(f"{self.path} already holds a run: continue it with --resume {self.path}, "
+                             "choose a new --out, or replace it with --overwrite")
+
+    def start(self, s: Settings, overwrite=False):
+        """A new run: clears the run that the folder holds (if overwrite), then writes config.json."""
+        self.check_new(overwrite)
+        if self.holds_run():
+            for name in FILES:  # summary.json first: its presence means "finished"
+                if os.path.exists(self.file(name)):
+                    os.remove(self.file(name))
+        os.makedirs(self.path, exist_ok=True)
+        write_json(self.file("config.json"), s.to_dict())
+        write_atomic(self.metrics, "")
+
+    def restore(self, net):
+        """Loads the last checkpoint into net; returns (TrainState, the records of its epochs).
+        metrics.jsonl is cut back to the checkpoint's epoch (a kill between the two writes)."""
+        tensors, meta = checkpoint.load(self.checkpoint)
+        net.load_state_dict(tensors)
+        epoch = meta["epoch"]
+        records = read_json(self.metrics, lines=True)[:epoch] if os.path.exists(self.metrics) else []
+        if len(records) < epoch:
+            raise UsageError(f"cannot resume: {self.metrics} has {len(records)} epochs but the checkpoint {epoch}")
+        write_atomic(self.metrics, "".join(json.dumps(r) + "\n" for r in records))
+        state = TrainState(epoch, checkpoint.velocity_of(tensors, net.device), best_of(tensors, meta, self.checkpoint))
+        return state, records
+
+    def append(self, record):
+        with open(self.metrics, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def save(self, net, s, data, state):
+        """The checkpoint: parameters, momentum, early stopping's best weights, and in its header the
+        settings, where training stood and what predict needs (class and input names, scaling)."""
+        extra = {"mean": data.mean, "std": data.std} if data.mean is not None else {}
+        meta = {"settings": s.to_dict(), "epoch": state.epoch, "classes": data.classes, "inputs": data.inputs}
+        if state.best is not None:
+            meta["best_val_loss"], meta["best_epoch"] = state.best[0], state.best[1]
+            extra.update({f"best.{k}": t for k, t in state.best[2].items()})
+        checkpoint.save(self.checkpoint, net, meta, state.velocity, extra)
+
+    def write_summary(self, summary):
+        write_json(self.file("summary.json"), summary)  # last: its presence means "done"
+
+    def summary(self):
+        return read_json(self.file("summary.json"))
+
+
+def best_of(tensors, meta, path):
+    """(val_loss, epoch, state_dict) of the best validation epoch saved in a checkpoint, or None."""
+    if "best_epoch" not in meta:
+        return None
+    state = {k[len("best."):]: t for k, t in tensors.items() if k.startswith("best.")}
+    if "best_val_loss" not in meta or state.keys() != {k for k in tensors if k[0] in "Wb" and k[1:].isdigit()}:
+        raise UsageError(f"checkpoint {path!r} is corrupt: its early-stopping weights are incomplete")
+    return meta["best_val_loss"], meta["best_epoch"], state
+
+
+class Board:
+    """TensorBoard event logs in the run folder's tensorboard/ (the optional tensorboard package)."""
+
+    def __init__(self, folder):
+        if not folder:
+            raise UsageError("--tensorboard writes into the run folder: give --out DIR as well")
+        try:
+            from torch.utils.tensorboard import SummaryWriter  # optional: pip install tensorboard
+        except ImportError:
+            raise UsageError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+        self.writer = SummaryWriter(os.path.join(folder, "tensorboard"))
+
+    def add(self, record):
+        """Every number of an epoch's record, and the effective map's entries A_ij."""
+        for key, value in record.items():
+            if key != "epoch" and isinstance(value, (int, float)):
+                self.writer.add_scalar(key, value, record["epoch"])
+        for i, row in enumerate(record.get("effective_map", [])):
+            for j, a in enumerate(row):
+                self.writer.add_scalar(f"effective_map/A{i + 1}{j + 1}", a, record["epoch"])
+        self.writer.flush()
+
+    def close(self):
+        self.writer.close()

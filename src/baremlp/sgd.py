@@ -1,0 +1,60 @@
+"""Stochastic gradient descent, written once for every engine: the update rule, the learning-rate
+schedules and the order in which an epoch visits the samples.
+
+    v ← μ v + g          (momentum μ; with μ = 0, v = g)
+    p ← p − lr · v
+
+The order of an epoch is a function of (seed, epoch) alone, so a resumed run, a compiled run and a
+run on several processes all see the batches an uninterrupted single run sees.
+"""
+import math
+
+import torch
+
+SCHEDULES = ("constant", "step", "cosine")
+
+
+def lr_at(lr, epoch, epochs, schedule):
+    """The learning rate for epoch (0-based): constant; step (÷10 at 50 % and again at 75 % of the
+    epochs); or cosine, lr · ½(1 + cos(π · epoch / epochs))."""
+    if schedule == "step":
+        return lr * 0.1 ** ((epoch >= epochs / 2) + (epoch >= 3 * epochs / 4))
+    if schedule == "cosine":
+        return lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+    return lr
+
+
+def epoch_order(n, seed, epoch):
+    """The permutation of the n samples for this epoch.  It depends only on (seed, epoch), so a
+    resumed run sees the same order as an uninterrupted one without saving any RNG state."""
+    if seed is None:
+        return torch.randperm(n)
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+
+
+def batch_sizes(n, batch_size):
+    """The size of every step's batch in an epoch: full batches, then the short rest, if any."""
+    return [min(batch_size, n - i) for i in range(0, n, batch_size)]
+
+
+def update(params, grads, lr, momentum=0.0, velocity=None):
+    """p ← p − lr · v with v ← μ v + g (PyTorch's form), in place on params and velocity.
+
+    lr is a number in the eager loop; the compiled engine passes a 0-dim tensor so that a new rate
+    does not recompile, and add_'s fused alpha takes numbers only."""
+    for i, (p, g) in enumerate(zip(params, grads)):
+        if momentum:
+            g = velocity[i].mul_(momentum).add_(g)
+        if isinstance(lr, torch.Tensor):
+            p.sub_(lr * g)
+        else:
+            p.add_(g, alpha=-lr)  # one fused kernel, no temporary lr·g tensor
+
+
+def sgd_step(params, lr, momentum=0.0, velocity=None):
+    """The update with the gradients autograd left in p.grad, which are then cleared so that the
+    next backward() does not add to them."""
+    with torch.no_grad():
+        update(params, [p.grad for p in params], lr, momentum, velocity)
+    for p in params:
+        p.grad = None
