@@ -6,7 +6,7 @@ with the number of dead units.  This is the measurement behind docs/defaults.md.
     .venv/bin/python bench/defaults.py --seeds 100 --reg 0          # without the λ phase
     .venv/bin/python bench/defaults.py --seeds 10 --engine eager    # the CLI's own engine, slower
 
-The compiled engine takes the same SGD steps as the eager one (tests/test_fast.py) and is ~10×
+The compiled engine takes the same SGD steps as the eager one (tests/test_compiled.py) and is ~10×
 faster, so it is the default here; the eager engine confirms the seeds the CLI promises.
 """
 import argparse

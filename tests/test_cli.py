@@ -5,7 +5,9 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
+from baremlp import checkpoint
 from baremlp.cli import main
 
 FAST = ["--n", "200", "--epochs", "2"]
@@ -47,10 +49,14 @@ def test_config_repeats_the_run(tmp_path, capsys):
 
 def test_predict_and_evaluate(tmp_path, capsys):
     run_cli(capsys, "train", *FAST, "--out", str(tmp_path))
-    code, out, _ = run_cli(capsys, "predict", "--checkpoint", str(tmp_path / "checkpoint.safetensors"), "--input", "0.5,-1.2")
-    assert code == 0 and out.splitlines()[0] == "y1,y2" and len(out.splitlines()[1].split(",")) == 2
-    code, out, _ = run_cli(capsys, "evaluate", "--checkpoint", str(tmp_path / "checkpoint.safetensors"))
-    assert code == 0 and "loss:" in out
+    path = tmp_path / "checkpoint.safetensors"
+    code, out, _ = run_cli(capsys, "predict", "--checkpoint", str(path), "--input", "0.5,-1.2")
+    net, _ = checkpoint.load_model(path)
+    v = net(torch.tensor([[0.5, -1.2]])).tolist()[0]  # the network's own outputs, 6 significant digits
+    assert code == 0 and out.splitlines() == ["y1,y2", ",".join(str(float(f"{a:.6g}")) for a in v)]
+    code, out, _ = run_cli(capsys, "evaluate", "--checkpoint", str(path))
+    summary = json.loads((tmp_path / "summary.json").read_text())  # evaluate defaults to the run's test split
+    assert code == 0 and f"loss: {summary['test_loss']:.6g}" in out and "samples: 200" in out
 
 
 @pytest.mark.parametrize("argv, message", [
