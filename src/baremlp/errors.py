@@ -35,13 +35,16 @@ def number(name, value, *, low=None, high=None, low_open=False, high_open=False,
     return value
 
 
-def check_hyper(*, lr, epochs, batch_size, reg, momentum=0.0, patience=0):
+def check_hyper(*, lr, epochs, batch_size, reg, reg_epochs=None, momentum=0.0, patience=0):
+    """The rules for train()'s numbers, shared by train() and Settings so that both word them alike."""
     number("lr", lr, low=0, low_open=True)
     number("epochs", epochs, low=1, whole=True)
     number("batch_size", batch_size, low=1, whole=True)
     number("reg", reg, low=0)
     number("momentum", momentum, low=0, high=1, high_open=True)
     number("patience", patience, low=0, whole=True)
+    if reg_epochs is not None:
+        number("reg_epochs", reg_epochs, low=0, whole=True)
 
 
 def check_data(net, x, y):

@@ -98,15 +98,13 @@ class Settings:
             if getattr(self, key) not in allowed:
                 raise UsageError(f"{key} {getattr(self, key)!r} unknown: expected one of {', '.join(allowed)}")
         check_hyper(lr=self.lr, epochs=self.epochs, batch_size=self.batch_size, reg=self.reg,
-                    momentum=self.momentum, patience=self.patience)  # the rules train() applies, one wording
+                    reg_epochs=self.reg_epochs, momentum=self.momentum, patience=self.patience)
         number("init_scale", self.init_scale, low=0, low_open=True)
         number("noise", self.noise, low=0)
         number("val_fraction", self.val_fraction, low=0, high=1, high_open=True)
         number("seed", self.seed, low=0, high=2**31 - 1, whole=True)
         if self.n is not None:
             number("n", self.n, low=1, whole=True)
-        if self.reg_epochs is not None:
-            number("reg_epochs", self.reg_epochs, low=0, whole=True)
         if self.data is None and (self.target or self.test_data):
             raise UsageError("target and test_data go with data: expected --data FILE as well")
         if self.patience and not self.val_fraction:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from . import ops
-from .errors import UsageError, check_data, check_hyper, number
+from .errors import UsageError, check_data, check_hyper
 from .evaluation import evaluate, make_loss
 from .sgd import SCHEDULES, batch_sizes, epoch_order, lr_at, sgd_step
 
@@ -114,9 +114,8 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
     Returns a list with one dict per epoch: epoch, loss (mean J over the epoch's steps), lr, reg, time, ...
     """
     loss_fn = make_loss(loss)
-    check_hyper(lr=lr, epochs=epochs, batch_size=batch_size, reg=reg, momentum=momentum, patience=patience)
-    if reg_epochs is not None:
-        number("reg_epochs", reg_epochs, low=0, whole=True)
+    check_hyper(lr=lr, epochs=epochs, batch_size=batch_size, reg=reg, reg_epochs=reg_epochs, momentum=momentum,
+                patience=patience)
     if schedule not in SCHEDULES:
         raise UsageError(f"schedule {schedule!r} unknown: expected one of {', '.join(SCHEDULES)}")
     if patience and val is None:
