@@ -38,9 +38,9 @@ class BaseMLP(BaseEstimator):
                  warm_start=False, early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
                  init="normal", engine="eager", device="cpu", dtype="float64"):
         self.hidden_layer_sizes = hidden_layer_sizes  # scikit-learn's default: one hidden layer of 100
-        self.reg = reg  # λ in J = L + λ Σ‖W_i‖²_F: none, as scikit-learn's alpha=1e-4 is nearly none (docs/sklearn.md)
+        self.reg = reg  # λ in J = L + λ Σ‖W_i‖²_F: none, as scikit-learn's alpha=1e-4 is nearly none
         self.batch_size = batch_size  # "auto": min(200, N), scikit-learn's
-        self.learning_rate_init = learning_rate_init  # SGD's step: fast on standardized tables, a quarter of where unscaled ones diverge
+        self.learning_rate_init = learning_rate_init  # fast on standardized tables; 4x blows up on unscaled ones
         self.max_iter = max_iter  # epochs at most, scikit-learn's default
         self.momentum = momentum  # μ in v ← μ v + g, scikit-learn's default
         self.shuffle = shuffle  # a new sample order each epoch, drawn from random_state
@@ -72,8 +72,9 @@ class BaseMLP(BaseEstimator):
             self._rescale(to_y=False)  # training goes on in the units it started in
         val = None
         if self.early_stopping and not incremental:
+            classify = self.loss == "cross-entropy"  # then every class keeps its share, as scikit-learn splits
             X, X_val, y, y_val = train_test_split(X, y, test_size=self.validation_fraction, random_state=self.seed_,
-                                                  stratify=y if self.loss == "cross-entropy" else None)
+                                                  stratify=y if classify else None)
             val = self._tensor(X_val), self._tensor(y_val)
             if self.validation_scores_ is None:  # the first fit that stops on a validation score
                 self.validation_scores_, self._best = [], -math.inf
@@ -143,7 +144,7 @@ class BaseMLP(BaseEstimator):
 
     def _tensor(self, a):
         """A NumPy array as a tensor on the network's device: reals in its dtype, class indices as long."""
-        dtype = getattr(torch, self.dtype) if a.dtype.kind == "f" else torch.long
+        dtype = self.net_.dtype if a.dtype.kind == "f" else torch.long
         return torch.tensor(a, dtype=dtype, device=self.net_.device)  # a copy: read-only inputs are fine
 
     def _forward(self, X, proba=False):
