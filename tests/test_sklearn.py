@@ -213,6 +213,19 @@ def test_feature_names_from_a_data_frame():
     assert clf.feature_names_in_.tolist() == list(X.columns)
 
 
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_on_cuda_the_same_fit_as_on_the_cpu():
+    """The initial weights are drawn on the CPU and the sample order is the seed's, so a GPU fit in
+    float64 differs from the CPU's only by rounding; a pickled GPU estimator predicts the same."""
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    cpu, gpu = (MLPClassifier(random_state=0, max_iter=20, device=d).fit(X, y) for d in ("cpu", "cuda"))
+    assert gpu.net_.device.type == "cuda" and isinstance(gpu.coefs_[0], np.ndarray)
+    np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), atol=1e-7)
+    assert np.array_equal(pickle.loads(pickle.dumps(gpu)).predict(X), gpu.predict(X))
+
+
 def test_import_baremlp_does_not_import_scikit_learn():
     code = "import sys, baremlp; print('sklearn' in sys.modules, 'baremlp.sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
