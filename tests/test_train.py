@@ -44,6 +44,25 @@ def test_order_depends_on_seed_and_epoch_only():
     assert sorted(epoch_order(50, 7, 2).tolist()) == list(range(50))
 
 
+def test_without_shuffle_the_samples_are_visited_in_their_given_order():
+    """shuffle=False: per-sample SGD over rows 0, 1, ..., n−1 every epoch, as a plain loop with
+    torch.nn.functional's loss computes it."""
+    x, y = datasets.linear(5, seed=4)
+    net = MLP([2, 3, 2], seed=4)
+    train(net, x, y, lr=0.1, epochs=2, shuffle=False, seed=4)
+    W, b, M, c = (p.detach().clone().requires_grad_() for p in MLP([2, 3, 2], seed=4).parameters)
+    for _ in range(2):
+        for i in range(5):
+            v = torch.nn.functional.linear(torch.relu(torch.nn.functional.linear(x[i], W, b)), M, c)
+            torch.nn.functional.mse_loss(v, y[i], reduction="sum").backward()
+            with torch.no_grad():
+                for p in (W, b, M, c):
+                    p -= 0.1 * p.grad
+                    p.grad = None
+    for p, q in zip(net.parameters, (W, b, M, c)):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+
+
 def test_check_steps_reports_the_lab_sanity_rule():
     x, y = datasets.linear(300, seed=2)
     net = MLP([2, 3, 2], seed=2)

@@ -98,7 +98,7 @@ def engine_for(engine, net, check_steps):
 
 def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, reg_epochs=None, seed=None,
           momentum=0.0, schedule="constant", val=None, patience=0, check_steps=False, engine="eager",
-          state=None, callback=None, progress=False):
+          state=None, callback=None, progress=False, shuffle=True):
     """Trains net in place by minibatch SGD on J = L + λ Σ‖W_i‖²_F and returns the history.
 
     x: (N, fan_in); y: (N, fan_out) targets, or (N,) class indices for cross-entropy.
@@ -111,6 +111,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
     engine: "eager" (the loop in eager_epoch) or "compiled" (baremlp.compiled: the same steps).
     state: a TrainState to continue from (a resumed run); train keeps it current either way.
     callback(record, state): called after every epoch; returning True stops training.
+    shuffle: False visits the samples in their given order every epoch (scikit-learn's shuffle=False).
     Returns a list with one dict per epoch: epoch, loss (mean J over the epoch's steps), lr, reg, time, ...
     """
     loss_fn = make_loss(loss)
@@ -142,7 +143,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         t0 = time.perf_counter()
         rate = lr_at(lr, epoch, epochs, schedule)
         lam = reg if reg_epochs is None or epoch < reg_epochs else 0.0
-        order = epoch_order(n, seed, epoch).to(net.device)
+        order = (epoch_order(n, seed, epoch) if shuffle else torch.arange(n)).to(net.device)
         losses, correct, down = run_epoch(net, x, y, order, batch_size, loss_fn, rate, lam, momentum,
                                           state.velocity, labels, check_steps)
         bad = ~torch.isfinite(losses)
