@@ -28,7 +28,7 @@ def backward(layers, objective):
         g = layer.backward(g)  # ∂J/∂(the op's input): ReLU masks it, Linear sets its dW and db
     grads = []
     for i, linear in enumerate(layers[0::2]):
-        dW = linear.dW + penalty[i] if penalty else linear.dW  # ∂J/∂W_i = ∂L/∂W_i + 2λ W_i (§2.8)
+        dW = (linear.dW + penalty[i]) if penalty else linear.dW  # ∂J/∂W_i = ∂L/∂W_i + 2λ W_i (§2.8)
         grads += [dW, linear.db]
     return grads
 
@@ -134,22 +134,28 @@ def gradcheck(net, x, y, *, loss="mse", reg=0.0, samples=32, probes=20, margin=1
     for name, p, m, a, a64 in zip(names, f64, manual, auto, auto64):
         n = p.numel()
         entries = torch.arange(n) if n <= probes else torch.randperm(n, generator=g)[:probes]
-        fd = []
         with torch.no_grad():
-            for i in entries.tolist():
-                flat, old = p.view(-1), p.view(-1)[i].item()
-                flat[i] = old + eps
-                plus = J64()
-                flat[i] = old - eps
-                fd.append((plus - J64()) / (2 * eps))
-                flat[i] = old
+            fd = central_differences(J64, p, entries.tolist(), eps)
         vs_auto = (m - a).abs().max().item()
-        vs_fd = (a64.view(-1)[entries.to(p.device)] - torch.stack(fd)).abs().max().item()
+        vs_fd = (a64.view(-1)[entries.to(p.device)] - fd).abs().max().item()
         rel = max(relative(vs_auto, a), relative(vs_fd, a64))
         rows.append({"name": name, "shape": tuple(p.shape), "manual_vs_autograd": vs_auto,
                      "autograd_vs_fd": vs_fd, "rel_error": rel, "probed": f"{len(entries)}/{n}", "ok": rel <= tol})
     return {"samples": idx.numel(), "margin": margin, "eps": eps, "tolerance": tol, "ok": all(r["ok"] for r in rows),
             "rows": rows}
+
+
+def central_differences(J, p, entries, eps):
+    """(J(p + ε e_i) − J(p − ε e_i)) / 2ε for each flat index i in entries: p is moved in place and put back."""
+    flat, fd = p.view(-1), []
+    for i in entries:
+        old = flat[i].item()
+        flat[i] = old + eps
+        plus = J()
+        flat[i] = old - eps
+        fd.append((plus - J()) / (2 * eps))
+        flat[i] = old
+    return torch.stack(fd)
 
 
 def relative(difference, grad):
