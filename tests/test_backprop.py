@@ -53,6 +53,10 @@ def test_linear_backward(seed, n, fan_in, fan_out):
     x, W, b, G = randn(seed, n, fan_in), randn(seed + 1, fan_out, fan_in), randn(seed + 2, fan_out), randn(seed + 3, n, fan_out)
     check_backward(lambda x, W, b: run(ops.Linear(W, b), x), [x, W, b], G,
                    lambda op, G: [op.backward(G), op.dW, op.db])  # dX = dU W, dW = dUᵀ X, db = Σ_rows dU
+    first = ops.Linear(W, b)  # the first layer: its input is the data, whose gradient nobody needs
+    first(x)
+    assert first.backward(G, input_grad=False) is None
+    torch.testing.assert_close(first.dW, G.t() @ x, atol=0, rtol=0)
 
 
 @settings(max_examples=25, deadline=None)

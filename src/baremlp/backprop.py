@@ -2,7 +2,8 @@
 
     forward:   v = layers(x), J = L(v, y) + λ Σ‖W_i‖²_F     each op keeps what its backward needs
     backward:  g = ∂J/∂v, then g ← op.backward(g) for each op from the last to the first
-               (each Linear also sets dW = dUᵀ X and db = Σ_rows dU), and ∂J/∂W_i gains 2λ W_i
+               (each Linear also sets dW = dUᵀ X and db = Σ_rows dU; the first skips ∂J/∂x, which
+               nothing needs), and ∂J/∂W_i gains 2λ W_i
     update:    p ← p − lr · ∂J/∂p  (sgd.update, the step every engine takes)
 
 `gradients(net, x, y)` returns J and every ∂J/∂p; `manual_epoch` is the engine that trains with
@@ -24,8 +25,9 @@ TOLERANCE = {torch.float32: 1e-4, torch.float64: 1e-6}  # gradcheck: largest rel
 def backward(layers, objective):
     """[∂J/∂W_1, ∂J/∂b_1, ..., ∂J/∂W_L, ∂J/∂b_L] after `objective` ran on the output of `layers`."""
     g, penalty = objective.backward()  # ∂J/∂v (N, K); [2λ W_i] from J's λ term (empty when λ is off)
-    for layer in reversed(layers):
+    for layer in reversed(layers[1:]):
         g = layer.backward(g)  # ∂J/∂(the op's input): ReLU masks it, Linear sets its dW and db
+    layers[0].backward(g, input_grad=False)  # dW and db only: the data x needs no gradient
     grads = []
     for i, linear in enumerate(layers[0::2]):
         dW = (linear.dW + penalty[i]) if penalty else linear.dW  # ∂J/∂W_i = ∂L/∂W_i + 2λ W_i (§2.8)

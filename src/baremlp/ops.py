@@ -26,11 +26,13 @@ class Linear:
         self.x = x  # (N, fan_in): the backward's dW = dUᵀ X needs it
         return torch.addmm(self.b, x, self.W.t())  # (N, fan_out) = b + X Wᵀ, one fused kernel
 
-    def backward(self, dU):
-        """dU = ∂J/∂U (N, fan_out) -> ∂J/∂X = dU W (N, fan_in); sets self.dW = dUᵀ X, self.db = Σ_rows dU."""
+    def backward(self, dU, input_grad=True):
+        """dU = ∂J/∂U (N, fan_out) -> ∂J/∂X = dU W (N, fan_in); sets self.dW = dUᵀ X, self.db = Σ_rows dU.
+        input_grad=False skips ∂J/∂X (returns None): the first layer's input is the data, which
+        needs no gradient, and that product is the largest of a batched step."""
         self.dW = dU.t() @ self.x  # (fan_out, fan_in) = Σ_n δ_n x_nᵀ
         self.db = dU.sum(0)        # (fan_out,)
-        return dU @ self.W         # (N, fan_in): row n is (Wᵀ δ_n)ᵀ
+        return dU @ self.W if input_grad else None  # (N, fan_in): row n is (Wᵀ δ_n)ᵀ
 
 
 class ReLU:
