@@ -395,7 +395,8 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads of every peer (default: cores)")
     ap.add_argument("--json", metavar="PATH", help="write every figure and the machine to this file")
     ap.add_argument("--instructions", action="store_true",
-                    help="count case 1's instructions per step under valgrind's callgrind instead (2-4 minutes)")
+                    help="count case 1's instructions per step under valgrind's callgrind instead (several "
+                         "minutes: Python and torch start under callgrind)")
     ap.add_argument("--callgrind-child", help=argparse.SUPPRESS)  # the process that callgrind runs
     args = ap.parse_args()
     if args.callgrind_child:
