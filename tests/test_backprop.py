@@ -106,11 +106,13 @@ def test_cross_entropy_backward(seed, n, k, kind):
                    lambda op, G: [op.backward(dL)])
 
 
-def test_frobenius_squared_and_sum_backward():
-    W, ds = randn(0, 3, 4), 0.7
+@settings(max_examples=15, deadline=None)
+@given(seeds, sizes, sizes)
+def test_frobenius_squared_and_sum_backward(seed, rows, columns):
+    W, ds = randn(seed, rows, columns), randn(seed + 1, ()).item()
     check_backward(lambda W: run(ops.FrobeniusSquared(), W), [W], torch.tensor(ds, dtype=f64),
                    lambda op, G: [op.backward(ds)])  # ds · 2W
-    terms = [randn(s, ()) for s in range(3)]
+    terms = [randn(seed + k, ()) for k in range(columns)]
     check_backward(lambda *t: run(ops.Sum(), list(t)), terms, torch.tensor(ds, dtype=f64),
                    lambda op, G: [torch.tensor(d, dtype=f64) for d in op.backward(ds)])  # ds to every term
 
