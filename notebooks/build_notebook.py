@@ -27,10 +27,11 @@ CELLS = [
     1. The equations, with shapes
     2. The worked examples, checked against the code
     3. One sample, one SGD step
-    4. The training loop, written out
-    5. Training on the rotation data
-    6. The loss and M W over the epochs
-    7. The effective map `W*M`, and a discussion
+    4. The backward three ways: by the equations, by the manual engine, by autograd
+    5. The training loop, written out
+    6. Training on the rotation data
+    7. The loss and M W over the epochs
+    8. The effective map `W*M`, and a discussion
 
     To regenerate this notebook, run `.venv/bin/python notebooks/build_notebook.py`.
     """),
@@ -159,7 +160,63 @@ CELLS = [
     assert J_after < J.item()
     """),
     ("md", """
-    ## 4. The training loop, written out
+    ## 4. The backward three ways: by the equations, by the manual engine, by autograd
+
+    The same sample and network as in section 3, before its step: x = (1, 2), y = (−2, 1), λ = 0.1.
+    Here ∂J/∂p is computed three ways, and the three must agree.
+
+    1. **By the equations** of `docs/derivation.md` §3, typed in as tensor code in column form:
+       δ_v = 2 (v − y), ∂J/∂c = δ_v, ∂J/∂M = δ_v hᵀ + 2λM, ∂J/∂h = Mᵀ δ_v, δ_u = ∂J/∂h ⊙ 1[u > 0],
+       ∂J/∂b = δ_u, ∂J/∂W = δ_u xᵀ + 2λW.
+    2. **By the manual engine**, `baremlp.backprop.gradients`: every op of the network (`Linear`,
+       `ReLU`, `MSELoss`, ...) has a `backward` that computes its equation, and the engine calls them
+       from the last op to the first. No autograd is involved (it runs with gradients switched off).
+       This is what `baremlp train --engine manual` trains with.
+    3. **By autograd**: `torch.autograd.grad(J, params)`, which is what `J.backward()` computes.
+    """),
+    ("code", """
+    from baremlp import ops
+    from baremlp.backprop import gradients
+
+    worked = {"W0": [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], "b0": [0.0, 0.0, -0.5],
+              "W1": [[1.0, 0.0, 1.0], [0.0, 1.0, -1.0]], "b1": [0.0, 0.5]}
+    net = MLP([2, 3, 2], dtype=f64)
+    net.load_state_dict({k: torch.tensor(v, dtype=f64) for k, v in worked.items()})
+    W, b, M, c = (p.detach() for p in net.parameters)
+    x, y, lam = torch.tensor([1.0, 2.0], dtype=f64), torch.tensor([-2.0, 1.0], dtype=f64), 0.1
+
+    # 1. by the equations (derivation.md §3), one sample as a column
+    u = W @ x + b                                # (3,)
+    h = torch.relu(u)                            # (3,)
+    v = M @ h + c                                # (2,)
+    delta_v = 2 * (v - y)                        # ∂J/∂v  (2,)
+    dc = delta_v                                 # (2,)
+    dM = torch.outer(delta_v, h) + 2 * lam * M   # (2, 3)
+    dh = M.T @ delta_v                           # (3,)
+    delta_u = dh * (u > 0)                       # ∂J/∂u  (3,)
+    db = delta_u                                 # (3,)
+    dW = torch.outer(delta_u, x) + 2 * lam * W   # (3, 2)
+    by_equations = [dW, db, dM, dc]
+
+    # 2. by the manual engine: each op's backward, from the loss back to the first Linear
+    J_manual, by_manual = gradients(net, x[None], y[None], reg=lam)   # x[None]: a batch of one row
+
+    # 3. by autograd
+    J = ops.objective(ops.MSELoss(), net(x[None]), y[None], net.weights, lam)
+    by_autograd = torch.autograd.grad(J, net.parameters)
+
+    print(f"J = {J_manual.item():.2f} (manual engine), {J.item():.2f} (autograd)")
+    print(f"{'':8}{'by the equations':>24}{'by the manual engine':>24}{'by autograd':>24}")
+    for name, trio in zip(["∂J/∂W", "∂J/∂b", "∂J/∂M", "∂J/∂c"], zip(by_equations, by_manual, by_autograd)):
+        rows = [t.reshape(len(t), -1).tolist() for t in trio]   # a vector as a column of rows
+        for i in range(len(rows[0])):
+            cells = ["[" + ", ".join(f"{e:5.1f}" for e in r[i]) + "]" for r in rows]
+            print(f"{name if i == 0 else '':8}{cells[0]:>24}{cells[1]:>24}{cells[2]:>24}")
+        assert all(torch.allclose(t, trio[2], rtol=0, atol=1e-12) for t in trio)
+    print("the three agree")
+    """),
+    ("md", """
+    ## 5. The training loop, written out
 
     The rotation data has 1000 samples, with x ~ N(0, I₂) and y = R x. The parameters are plain leaf
     tensors with `requires_grad=True`, and they start as in `MLP([2, 3, 2], seed=0)`: weights are
@@ -168,7 +225,7 @@ CELLS = [
     same steps as `baremlp.train`. λ applies only in the first `reg_epochs` epochs.
 
     The first loop is per-sample SGD (the lab's). A single sample is a vector, so the code reads
-    like the column-form equations. The loops here run 3 epochs to stay quick. Section 5 runs all 60.
+    like the column-form equations. The loops here run 3 epochs to stay quick. Section 6 runs all 60.
     """),
     ("code", """
     x, y = datasets.linear(1000, seed=0)     # x: (1000, 2); y = x Rᵀ, each row is R x; float32
@@ -252,7 +309,7 @@ CELLS = [
         assert diff < 1e-4
     """),
     ("md", """
-    ## 5. Training on the rotation data
+    ## 6. Training on the rotation data
 
     These are the defaults of `baremlp train --dataset linear`, from `src/baremlp/settings.py`:
     lr 0.04, λ = 0.01 in the first 20 epochs and 0 after them, 60 epochs of per-sample SGD, and
@@ -273,7 +330,7 @@ CELLS = [
               f"   max |A − R| = {analysis.map_error(maps[r['epoch']]):.1e}")
     """),
     ("md", """
-    ## 6. The loss and M W over the epochs
+    ## 7. The loss and M W over the epochs
 
     The loss curve is the mean of J over each epoch's steps. The middle panel shows the four entries
     of A = M W (column convention: y ≈ A x), with the entries of R drawn as dashed target lines. The
@@ -307,7 +364,7 @@ CELLS = [
     plt.show()
     """),
     ("md", """
-    ## 7. The effective map `W*M`
+    ## 8. The effective map `W*M`
 
     The lab's `W*M` is the product of the two weight matrices. In the column convention it is
     A = M W, of shape (2, 2): the linear map from x to v when every ReLU is active. Here it is

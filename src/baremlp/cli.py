@@ -9,7 +9,7 @@ import sys
 import typing
 import warnings
 
-from . import inference, rundir, runner
+from . import backprop, inference, rundir, runner
 from .errors import UsageError
 from .experiments import noise_vs_reg
 from .files import write_csv
@@ -48,9 +48,12 @@ def escaped(text):
     return text.replace("%", "%%")
 
 
-def add_settings_flags(parser):
-    """One flag per Settings field, default None so that only what the user typed overrides the recipe."""
+def add_settings_flags(parser, only=None):
+    """One flag per Settings field (or per field named in `only`), default None so that only what the
+    user typed overrides the recipe."""
     for f in dataclasses.fields(Settings):
+        if only and f.name not in only:
+            continue
         flag = "--" + f.name.replace("_", "-")
         kind = f.type
         if typing.get_origin(kind) is typing.Union:
@@ -75,7 +78,7 @@ def base_settings(recipe, dataset):
 
 def settings_from_args(args):
     """Settings() <- recipe (named, or the data set's own when one ships) <- flags the user typed."""
-    flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if getattr(args, f.name) is not None}
+    flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if getattr(args, f.name, None) is not None}
     if flags.get("reg_epochs") == ALWAYS:
         flags["reg_epochs"] = None
     base, recipe = base_settings(args.recipe, flags.get("dataset"))
@@ -128,6 +131,20 @@ def cmd_predict(args):
         print(",".join(header))
         for row in rows:
             print(",".join(str(v) for v in row))
+
+
+GRADCHECK_FLAGS = ("dataset", "data", "target", "task", "n", "noise", "data_dir", "standardize",  # the data
+                   "hidden", "init", "init_scale", "loss", "reg", "seed", "dtype", "device")  # the network and J
+
+
+def cmd_gradcheck(args):
+    settings, _ = settings_from_args(args)
+    net, loss, result = runner.gradcheck(settings, samples=args.samples)
+    print(f"gradcheck of {net} with {loss}, λ = {settings.reg:g}: the manual backward (baremlp.backprop) "
+          "against autograd, and autograd against central finite differences")
+    for line in backprop.gradcheck_lines(result):
+        print(line)
+    return 0 if result["ok"] else 1
 
 
 def grid_values(text, field):
@@ -223,6 +240,16 @@ def build_parser():
     predict.add_argument("--output", help="write the predictions to this CSV file (default: print them)")
     predict.set_defaults(func=cmd_predict)
 
+    gc = commands.add_parser("gradcheck", help="check the hand-written backward against autograd and finite differences",
+                             description="The network and data that train's flags describe, at the initial weights: "
+                             "one row per parameter, max |manual − autograd|, max |autograd − central finite "
+                             "differences| (float64, samples off the ReLU kink), relative error, verdict. "
+                             "Exit status 0 when all agree, 1 otherwise.")
+    gc.add_argument("--recipe", help="settings to start from, as for train")
+    gc.add_argument("--samples", type=positive_int, default=32, help="samples J is computed on (default: 32)")
+    add_settings_flags(gc, only=GRADCHECK_FLAGS)
+    gc.set_defaults(func=cmd_gradcheck)
+
     sw = commands.add_parser("sweep", help="train over a grid of settings and seeds; CSV, table and heat map",
                              description="Every setting flag takes comma-separated values; the full grid runs for "
                              "seeds 0..N-1. Hidden sizes: 3,8,16x8 (x between the layers of one network). "
@@ -262,7 +289,7 @@ def main(argv=None):
     warnings.showwarning = show_note  # library warnings (a clamped batch size, ...) as one plain line
     try:
         args = build_parser().parse_args(argv)
-        args.func(args)
+        status = args.func(args)  # a command may return its exit status (gradcheck: 1 when gradients disagree)
     except SystemExit:
         raise
     except KeyboardInterrupt as e:
@@ -286,7 +313,7 @@ def main(argv=None):
             raise
         print(f"error: {type(e).__name__}: {e} ({BUG})", file=sys.stderr)
         return 1
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

@@ -27,9 +27,13 @@ def make_epoch(loss_fn, momentum, labels):
     """An epoch function (params, velocity, x, y, idx, lr, lam) -> (params, velocity, J per step,
     correct per step): step k trains on the rows idx[k] of x, y; idx: (steps, B)."""
 
+    # a built-in loss keeps what its backward needs on self: each trace makes its own, because the
+    # scan may mutate nothing outside itself
+    fresh_loss = type(loss_fn) if isinstance(loss_fn, tuple(ops.LOSSES.values())) else lambda: loss_fn
+
     def objective(params, xb, yb, lam):
         v = forward(build_layers(params), xb)  # (B, fan_out)
-        return ops.objective(loss_fn, v, yb, params[0::2], lam), v
+        return ops.objective(fresh_loss(), v, yb, params[0::2], lam), v
 
     grad_J = torch.func.grad_and_value(objective, has_aux=True)
 

@@ -5,8 +5,13 @@ v = M h + c,  p = softmax(v),  L = loss(v, y),  J = L + λ Σ‖W_i‖²_F.
 
 The code is batch first: a batch is a tensor of shape (N, features) whose rows
 are the samples, so u = W x + b for every sample at once reads U = X Wᵀ + b.
-Only forward passes are written here; PyTorch autograd derives the backward
-pass (docs/derivation.md writes it out by hand).
+
+Each op is micrograd-small: calling it computes the forward pass and keeps on
+`self` what its backward needs (a reference, never a copy); `backward(grad)`
+takes the gradient of J with respect to the op's output and returns the one
+with respect to its input (docs/derivation.md §2 derives each).  Autograd
+differentiates the same forward passes in the eager engine; baremlp.backprop
+runs these backwards instead.
 """
 import torch
 
@@ -18,7 +23,16 @@ class Linear:
         self.W, self.b = W, b
 
     def __call__(self, x):
+        self.x = x  # (N, fan_in): the backward's dW = dUᵀ X needs it
         return torch.addmm(self.b, x, self.W.t())  # (N, fan_out) = b + X Wᵀ, one fused kernel
+
+    def backward(self, dU, input_grad=True):
+        """dU = ∂J/∂U (N, fan_out) -> ∂J/∂X = dU W (N, fan_in); sets self.dW = dUᵀ X, self.db = Σ_rows dU.
+        input_grad=False skips ∂J/∂X (returns None): the first layer's input is the data, which
+        needs no gradient, and that product is the largest of a batched step."""
+        self.dW = dU.t() @ self.x  # (fan_out, fan_in) = Σ_n δ_n x_nᵀ
+        self.db = dU.sum(0)        # (fan_out,)
+        return dU @ self.W if input_grad else None  # (N, fan_in): row n is (Wᵀ δ_n)ᵀ
 
 
 class ReLU:
@@ -28,7 +42,12 @@ class ReLU:
     """
 
     def __call__(self, u):
+        self.u = u  # (N, width): its sign is the backward's mask
         return torch.relu(u)
+
+    def backward(self, dh):
+        """du = dh ⊙ 1[u > 0]   (N, width): a unit that is off passes nothing back."""
+        return dh * (self.u > 0)
 
 
 class Softmax:
@@ -41,7 +60,12 @@ class Softmax:
     def __call__(self, v):
         z = v - v.amax(dim=-1, keepdim=True).detach()  # the shift is a constant for the gradient
         e = z.exp()
-        return e / e.sum(dim=-1, keepdim=True)
+        self.p = e / e.sum(dim=-1, keepdim=True)
+        return self.p
+
+    def backward(self, dp):
+        """dv = p ⊙ (dp − (pᵀ dp) 1)   (N, K): diag(p) − p pᵀ applied to each row's dp."""
+        return self.p * (dp - (self.p * dp).sum(dim=-1, keepdim=True))
 
 
 def log_softmax(v):
@@ -58,8 +82,13 @@ class MSELoss:
 
     def __call__(self, v, y):
         d = v - y
+        self.d = d  # (N, K) = v − y: all that the backward needs of v and y
         L = (d * d).sum()
         return L if d.shape[0] == 1 else L / d.shape[0]  # per-sample SGD: no divide node to backpropagate
+
+    def backward(self, dL=1.0):
+        """dv = dL · 2 (v − y) / N   (N, K); dL = ∂J/∂L, 1 in J = L + λ s."""
+        return self.d * (2 * dL / self.d.shape[0])  # one kernel: the scalar is folded in Python
 
 
 class CrossEntropyLoss:
@@ -70,36 +99,77 @@ class CrossEntropyLoss:
 
     def __call__(self, v, y):
         logp = log_softmax(v)  # (N, K)
+        self.logp, self.y = logp, y  # the backward's p = exp(log p), and the targets
         if y.dtype.is_floating_point:
             return -(y * logp).sum() / v.shape[0]
         return -logp.gather(1, y.view(-1, 1)).sum() / v.shape[0]
+
+    def backward(self, dL=1.0):
+        """dv = dL · (p − onehot(y)) / N   (N, K) for class indices;
+        dv = dL · ((Σ_k y_k) p − y) / N for target rows, which is (p − y) / N when they sum to 1."""
+        p, y = self.logp.exp(), self.y  # (N, K) softmax(v)
+        if y.dtype.is_floating_point:
+            dv = p * y.sum(dim=1, keepdim=True) - y
+        else:
+            onehot = torch.zeros_like(p).scatter_(1, y.view(-1, 1), 1.0)  # (N, K): 1 at each row's class
+            dv = p - onehot
+        return dv * (dL / p.shape[0])
 
 
 class FrobeniusSquared:
     """‖W‖²_F = Σ_ij W_ij²: the sum of squares of all elements of one matrix."""
 
     def __call__(self, W):
+        self.W = W
         return (W * W).sum()
+
+    def backward(self, ds=1.0):
+        """dW = ds · 2W   (the shape of W)."""
+        return self.W * (2 * ds)
 
 
 class Sum:
     """s = Σ_i t_i over a list of scalar tensors (used for s = Σ_i ‖W_i‖²_F)."""
 
     def __call__(self, terms):
+        self.n = len(terms)
         total = terms[0]
         for t in terms[1:]:
             total = total + t
         return total
 
+    def backward(self, ds=1.0):
+        """dt_i = ds for every term: a sum copies its upstream gradient to each input."""
+        return [ds] * self.n
+
 
 LOSSES = {"mse": MSELoss, "cross-entropy": CrossEntropyLoss}
 
 
-def objective(loss, v, y, weights, reg):
+class Objective:
     """J = L(v, y) + λ Σ_i ‖W_i‖²_F.  The λ term is skipped when λ is the number 0, saving its graph;
     a tensor λ (the compiled engine's, so that a new λ needs no recompile) always counts."""
-    J = loss(v, y)
-    if isinstance(reg, torch.Tensor) or reg:
-        square = FrobeniusSquared()
-        J = J + reg * Sum()([square(W) for W in weights])
-    return J
+
+    def __init__(self, loss):
+        self.loss = loss
+
+    def __call__(self, v, y, weights, reg):
+        J = self.loss(v, y)
+        self.reg, self.squares = reg, []
+        if isinstance(reg, torch.Tensor) or reg:
+            self.squares, self.sum = [FrobeniusSquared() for _ in weights], Sum()
+            J = J + reg * self.sum([square(W) for square, W in zip(self.squares, weights)])
+        return J
+
+    def backward(self):
+        """(∂J/∂v (N, K), [∂J/∂W_i through the λ term] = [2λ W_i], empty when λ is skipped).
+        ∂J/∂L = 1 and ∂J/∂s = λ (derivation §2.8)."""
+        dv = self.loss.backward(1.0)
+        if not self.squares:
+            return dv, []
+        return dv, [square.backward(ds) for square, ds in zip(self.squares, self.sum.backward(self.reg))]
+
+
+def objective(loss, v, y, weights, reg):
+    """J = L(v, y) + λ Σ_i ‖W_i‖²_F, as Objective computes it (kept for the callers that need J alone)."""
+    return Objective(loss)(v, y, weights, reg)

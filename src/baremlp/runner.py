@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from . import analysis, data as datamod
+from . import analysis, backprop, data as datamod
 from .model import MLP, resolve_device
 from .report import summarize, tracks_map
 from .rundir import Board, RunFolder
@@ -96,3 +96,12 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         folder.write_summary(summary)
         log(f"run folder: {out}")
     return net, summary
+
+
+def gradcheck(s: Settings, samples=32):
+    """backprop.gradcheck on the network and data the settings describe, at the network's initial
+    weights: returns (net, loss name, gradcheck's result)."""
+    data = datamod.load(s)
+    net = build_net(s, data, resolve_device(s.device))
+    loss = datamod.loss_for(s.loss, data.classes)
+    return net, loss, backprop.gradcheck(net, data.x, data.y, loss=loss, reg=s.reg, samples=samples)

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 import torch
 
 from . import ops
+from .backprop import manual_epoch
 from .errors import UsageError, check_data, check_hyper
 from .evaluation import evaluate, make_loss
-from .sgd import SCHEDULES, batch_sizes, epoch_order, lr_at, sgd_step
+from .sgd import SCHEDULES, batch_sizes, batches, epoch_order, lr_at, sgd_step
 
-ENGINES = ("eager", "compiled")
+ENGINES = ("eager", "compiled", "manual")
 
 
 class Diverged(RuntimeError):
@@ -56,15 +57,10 @@ def eager_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum, veloci
     """One epoch of the readable loop, visiting the samples of x, y in `order`.  Every engine takes
     these arguments and returns (J of every step, correct predictions of the epoch, how many steps
     lowered J on their own batch: counted only with check_steps)."""
-    if batch_size == 1:
-        xs, ys = x.index_select(0, order), y.index_select(0, order)  # one shuffled copy, cut into views
-        batches = zip(xs.split(1), ys.split(1))
-    else:  # gather each batch, no copy of the whole data; index_select is ~5x faster than x[i] here
-        batches = ((x.index_select(0, i), y.index_select(0, i)) for i in order.split(batch_size))
     losses = []  # J of every step, kept on the device and read once an epoch
     correct = torch.zeros((), dtype=torch.long, device=net.device)
     down = 0
-    for xb, yb in batches:
+    for xb, yb in batches(x, y, order, batch_size):
         # forward
         v = net(xb)
         J = ops.objective(loss_fn, v, yb, net.weights, lam)
@@ -86,6 +82,8 @@ def engine_for(engine, net, check_steps):
     compiled one cannot run)."""
     if engine not in ENGINES:
         raise UsageError(f"engine {engine!r} unknown: expected one of {', '.join(ENGINES)}")
+    if engine == "manual":
+        return manual_epoch
     if engine == "compiled":
         if check_steps:
             warnings.warn("check_steps needs the eager engine (it inspects every step): using it")
@@ -108,7 +106,8 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
          each record then carries 'best_epoch', the best epoch so far.
     check_steps: after every step, re-evaluates J on the same batch and counts how often it went
          down (the lab's sanity rule), reported per epoch as 'steps_down' (costs a host sync a step).
-    engine: "eager" (the loop in eager_epoch) or "compiled" (baremlp.compiled: the same steps).
+    engine: "eager" (the loop in eager_epoch), "compiled" (baremlp.compiled: the same steps) or
+         "manual" (baremlp.backprop: the same steps, gradients from the ops' own backwards).
     state: a TrainState to continue from (a resumed run); train keeps it current either way.
     callback(record, state): called after every epoch; returning True stops training.
     shuffle: False visits the samples in their given order every epoch (scikit-learn's shuffle=False).

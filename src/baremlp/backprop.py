@@ -1,0 +1,180 @@
+"""Backpropagation by hand: docs/derivation.md run as code, without autograd.
+
+    forward:   v = layers(x), J = L(v, y) + λ Σ‖W_i‖²_F     each op keeps what its backward needs
+    backward:  g = ∂J/∂v, then g ← op.backward(g) for each op from the last to the first
+               (each Linear also sets dW = dUᵀ X and db = Σ_rows dU; the first skips ∂J/∂x, which
+               nothing needs), and ∂J/∂W_i gains 2λ W_i
+    update:    p ← p − lr · ∂J/∂p  (sgd.update, the step every engine takes)
+
+`gradients(net, x, y)` returns J and every ∂J/∂p; `manual_epoch` is the engine that trains with
+them (`train(..., engine="manual")`): the eager loop's steps, with no graph built, so a per-sample
+step costs a fraction of autograd's; `gradcheck` holds them against autograd and against central
+finite differences.
+"""
+import torch
+
+from . import ops
+from .errors import UsageError, check_data, number
+from .evaluation import make_loss
+from .model import build_layers, forward
+from .sgd import batches, update
+
+TOLERANCE = {torch.float32: 1e-4, torch.float64: 1e-6}  # gradcheck: largest relative error that agrees
+
+
+def backward(layers, objective):
+    """[∂J/∂W_1, ∂J/∂b_1, ..., ∂J/∂W_L, ∂J/∂b_L] after `objective` ran on the output of `layers`."""
+    g, penalty = objective.backward()  # ∂J/∂v (N, K); [2λ W_i] from J's λ term (empty when λ is off)
+    for layer in reversed(layers[1:]):
+        g = layer.backward(g)  # ∂J/∂(the op's input): ReLU masks it, Linear sets its dW and db
+    layers[0].backward(g, input_grad=False)  # dW and db only: the data x needs no gradient
+    grads = []
+    for i, linear in enumerate(layers[0::2]):
+        dW = (linear.dW + penalty[i]) if penalty else linear.dW  # ∂J/∂W_i = ∂L/∂W_i + 2λ W_i (§2.8)
+        grads += [dW, linear.db]
+    return grads
+
+
+def step(layers, x, y, objective, lam):
+    """(J, v, the gradients of backward()) on the batch x (N, fan_in), y: forward, then backward."""
+    v = forward(layers, x)  # (N, K)
+    J = objective(v, y, [linear.W for linear in layers[0::2]], lam)
+    return J, v, backward(layers, objective)
+
+
+def check_loss(loss_fn):
+    if not callable(getattr(loss_fn, "backward", None)):
+        raise UsageError(f"loss {loss_fn!r} has no backward(dL) method: the manual engine needs mse, "
+                         "cross-entropy or a loss object with one; use engine 'eager' for this loss")
+
+
+def gradients(net, x, y, *, loss="mse", reg=0.0):
+    """(J, grads) on the batch x: (N, fan_in), y: (N, K) targets or (N,) class indices.
+
+    J = L + λ Σ‖W_i‖²_F is a 0-dim tensor; grads[k] = ∂J/∂net.parameters[k] (W_1, b_1, W_2, ...),
+    each shaped like its parameter.  No autograd: it works under torch.inference_mode() and on
+    parameters without requires_grad."""
+    number("reg", reg, low=0)
+    loss_fn = make_loss(loss)
+    check_loss(loss_fn)
+    x, y = check_data(net, x, y)
+    with torch.no_grad():  # parameters that require grad would otherwise record a graph nobody uses
+        J, _, grads = step(build_layers(net.parameters), x, y, ops.Objective(loss_fn), reg)
+    return J, grads
+
+
+def manual_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum, velocity, labels, check_steps=False):
+    """One epoch of train.eager_epoch's steps, with the ops' own backwards in place of J.backward():
+    the same arguments and return value (J of every step, correct predictions, steps that lowered J)."""
+    check_loss(loss_fn)
+    objective, params = ops.Objective(loss_fn), net.parameters
+    losses = []  # J of every step, kept on the device and read once an epoch
+    correct = torch.zeros((), dtype=torch.long, device=net.device)
+    down = 0
+    with torch.no_grad():  # nothing here is for autograd: no graph is built at all
+        for xb, yb in batches(x, y, order, batch_size):
+            # forward and backward
+            J, v, grads = step(net.layers, xb, yb, objective, lam)
+            # update (sgd)
+            update(params, grads, lr, momentum, velocity)
+            losses.append(J)
+            if labels:
+                correct += (v.argmax(1) == yb).sum()
+            if check_steps:
+                down += bool(ops.objective(loss_fn, net(xb), yb, net.weights, lam) < J)
+    return torch.stack(losses), correct, down
+
+
+def kept_samples(params, x, samples, margin, scan=4096):
+    """Indices of the first `samples` rows of x (among the first `scan`) whose every hidden
+    pre-activation has |u| ≥ margin: there ReLU is smooth and finite differences are valid."""
+    layers, h = build_layers(params), x[:scan]
+    far = torch.ones(h.shape[0], dtype=torch.bool, device=h.device)
+    for layer in layers[:-1]:
+        h = layer(h)
+        if isinstance(layer, ops.Linear):
+            far &= (h.abs() >= margin).all(1)
+    return far.nonzero().flatten()[:samples]
+
+
+def gradcheck(net, x, y, *, loss="mse", reg=0.0, samples=32, probes=20, margin=1e-3, eps=1e-6, seed=0):
+    """Holds gradients() against autograd (in the network's dtype), and autograd against central finite
+    differences (J(p + ε) − J(p − ε)) / 2ε in float64, on the first `samples` samples kept off the
+    ReLU kink (every |u| ≥ margin), probing up to `probes` entries of each parameter (seeded).
+
+    Returns {"samples", "margin", "eps", "tolerance", "ok", "rows"}; one row per parameter: name, shape,
+    manual_vs_autograd and autograd_vs_fd (max |difference|), rel_error (the larger of the two over
+    the parameter's max |∂J/∂p|), probed (entries differenced) and ok (rel_error ≤ tolerance)."""
+    loss_fn = make_loss(loss)
+    check_loss(loss_fn)
+    number("reg", reg, low=0)
+    for name, value in (("samples", samples), ("probes", probes)):
+        number(name, value, low=1, whole=True)
+    x, y = check_data(net, x, y)
+    f64 = [p.detach().to(torch.float64, copy=True) for p in net.parameters]  # probed in place below
+    with torch.no_grad():
+        idx = kept_samples(f64, x.double(), samples, margin)
+    if idx.numel() == 0:
+        raise UsageError(f"no sample has every hidden |u| ≥ {margin:g}: finite differences would straddle a ReLU kink")
+    x, y = x[idx], y[idx]
+    _, manual = gradients(net, x, y, loss=loss_fn, reg=reg)
+
+    def autograd(params, xb, yb):
+        params = [p.detach().clone().requires_grad_() for p in params]
+        J = ops.objective(loss_fn, forward(build_layers(params), xb), yb, params[0::2], reg)
+        return torch.autograd.grad(J, params)
+
+    auto = autograd(net.parameters, x, y)
+    x64, y64 = x.double(), y.double() if y.dtype.is_floating_point else y
+    auto64 = autograd(f64, x64, y64)
+
+    def J64():
+        return ops.objective(loss_fn, forward(build_layers(f64), x64), y64, f64[0::2], reg)
+
+    tol, rows, g = TOLERANCE[net.dtype], [], torch.Generator().manual_seed(seed)
+    names = [f"{kind}{i}" for i in range(len(net.weights)) for kind in "Wb"]  # as in checkpoints
+    for name, p, m, a, a64 in zip(names, f64, manual, auto, auto64):
+        n = p.numel()
+        entries = torch.arange(n) if n <= probes else torch.randperm(n, generator=g)[:probes]
+        with torch.no_grad():
+            fd = central_differences(J64, p, entries.tolist(), eps)
+        vs_auto = (m - a).abs().max().item()
+        vs_fd = (a64.view(-1)[entries.to(p.device)] - fd).abs().max().item()
+        rel = max(relative(vs_auto, a), relative(vs_fd, a64))
+        rows.append({"name": name, "shape": tuple(p.shape), "manual_vs_autograd": vs_auto,
+                     "autograd_vs_fd": vs_fd, "rel_error": rel, "probed": f"{len(entries)}/{n}", "ok": rel <= tol})
+    return {"samples": idx.numel(), "margin": margin, "eps": eps, "tolerance": tol, "ok": all(r["ok"] for r in rows),
+            "rows": rows}
+
+
+def central_differences(J, p, entries, eps):
+    """(J(p + ε e_i) − J(p − ε e_i)) / 2ε for each flat index i in entries: p is moved in place and put back."""
+    flat, fd = p.view(-1), []
+    for i in entries:
+        old = flat[i].item()
+        flat[i] = old + eps
+        plus = J()
+        flat[i] = old - eps
+        fd.append((plus - J()) / (2 * eps))
+        flat[i] = old
+    return torch.stack(fd)
+
+
+def relative(difference, grad):
+    """|difference| over the largest |entry| of the gradient (0 over 0 is agreement)."""
+    scale = grad.abs().max().item()
+    return difference / scale if scale > 0 else (0.0 if difference == 0 else float("inf"))
+
+
+def gradcheck_lines(result):
+    """gradcheck's result as the table `baremlp gradcheck` prints: one row per parameter, then the verdict."""
+    lines = [f"on {result['samples']} samples with every hidden |u| ≥ {result['margin']:g}; agree when the relative "
+             f"error (|difference| over the parameter's max |∂J/∂p|) ≤ {result['tolerance']:g}; finite differences "
+             f"in float64, ε = {result['eps']:g}",
+             f"{'param':<6}{'shape':<12}{'max|manual−autograd|':>22}{'max|autograd−fd|':>18}{'rel. error':>12}"
+             f"{'probed':>10}  verdict"]
+    for r in result["rows"]:
+        lines.append(f"{r['name']:<6}{str(r['shape']):<12}{r['manual_vs_autograd']:>22.2e}{r['autograd_vs_fd']:>18.2e}"
+                     f"{r['rel_error']:>12.2e}{r['probed']:>10}  {'ok' if r['ok'] else 'DISAGREE'}")
+    lines.append("all gradients agree" if result["ok"] else "some gradients DISAGREE")
+    return lines
