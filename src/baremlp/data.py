@@ -117,10 +117,20 @@ def standardize(data):
     return data
 
 
+def keep_raw_targets(data):
+    """Undoes the targets' standardization, for a run begun by a version that scaled inputs only."""
+    for name in ("y", "y_val", "y_test"):
+        if getattr(data, name) is not None:
+            setattr(data, name, unscale(getattr(data, name), data.y_mean, data.y_std))
+    data.y_mean = data.y_std = None
+    return data
+
+
 def column_statistics(t, names, kind, rows=4096):
     """(mean, std) of every column of t: (N, columns), accumulated in float64 a block of rows at a
-    time (squares of values beyond 1.8e19 overflow float32; a float64 copy of Fashion-MNIST would take
-    376 MB).  A constant column keeps std 1 (it becomes 0s): named in a warning where it has a name."""
+    time: in float32 the sum of 100,000 values of 3e37 is inf, and a float64 copy of Fashion-MNIST
+    would take 376 MB.  A constant column keeps std 1 (it becomes 0s), named in a warning where it
+    has a name; a column still too large (float64 beyond 1e154) is refused by name."""
     mean = t.sum(0, dtype=torch.float64) / t.shape[0]  # (columns,)
     std = (sum(((b.double() - mean) ** 2).sum(0) for b in t.split(rows)) / t.shape[0]).sqrt()  # (columns,)
     label = lambda j: repr(names[j]) if names else str(j)  # noqa: E731

@@ -15,6 +15,7 @@ import json
 import os
 
 from . import checkpoint
+from .data import keep_raw_targets
 from .errors import UsageError
 from .files import check_writable_folder, read_json, write_atomic, write_json
 from .settings import Settings
@@ -81,12 +82,14 @@ class RunFolder:
         if self.finished():
             os.remove(self.file("summary.json"))
 
-    def restore(self, net):
+    def restore(self, net, data):
         """Loads the last checkpoint into net; returns (TrainState, the records of its epochs, the
         seconds trained so far).  metrics.jsonl is cut back to the checkpoint's epoch (a kill between
-        the two writes)."""
+        the two writes).  A run begun before --standardize scaled regression targets goes on with raw ones."""
         tensors, meta = checkpoint.load(self.checkpoint)
         net.load_state_dict(tensors)
+        if data.y_mean is not None and "mean" in tensors and "y_mean" not in tensors:
+            keep_raw_targets(data)
         epoch = meta["epoch"]
         records = read_json(self.metrics, lines=True)[:epoch] if os.path.exists(self.metrics) else []
         if len(records) < epoch:

@@ -63,7 +63,7 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         folder.start(s, overwrite=True)
     elif resume:
         before = settings_of(out)
-        state, prior, seconds = folder.restore(net)
+        state, prior, seconds = folder.restore(net, data)
         if s.replace(epochs=before.epochs) != before:
             raise UsageError(f"resuming {out} continues it with its own settings: only epochs may change")
         if s.epochs < state.epoch:
