@@ -166,19 +166,19 @@ def test_relu_notes_tell_dead_units_from_partly_off_ones():
         net.biases[0].copy_(torch.tensor([-1.0, 0.0, 1.0]))  # unit 1: u = −1 always; unit 2: u = x₁; unit 3: 1
     active = analysis.relu_active_fraction(net, x)
     assert active[0].tolist() == [0.0, 0.5, 1.0]
-    assert analysis.dead_note(active, 4) == ("note: dead units, off on all 4 training samples: layer 1 unit 1; "
+    assert analysis.dead_note(active, 4) == ("note: 1 dead unit, off on all 4 training samples (layer 1 unit 1): "
                                              "they pass no gradient, so they never learn, and add nothing to the outputs")
     report = analysis.report_map(net, x)
-    assert ("note: ReLUs off on part of the data (layer 1 unit 2 (off on 2 of 4)): there the network is not linear"
+    assert ("note: ReLUs off on part of the data (layer 1 unit 2 off on 2 of 4 samples): there the network is not linear"
             in report)
-    assert "unit 1 (off" not in report and "a dead unit's weights still count in A = M W" in report
+    assert "unit 1 off" not in report and "a dead unit's weights still count in A = M W" in report
 
 
 def test_the_cli_reports_dead_units_in_plain_words(capsys):
     prices = str(V0 / "prices.csv")  # unscaled targets in the hundreds kill all three units of the default net
     assert main(["train", "--data", prices, "--target", "price", "--epochs", "2"]) == 0
     out = capsys.readouterr().out
-    assert ("note: dead units, off on all 60 training samples: layer 1 unit 1, layer 1 unit 2, layer 1 unit 3; "
+    assert ("note: 3 dead units, off on all 60 training samples (layer 1 unit 1; layer 1 unit 2; layer 1 unit 3): "
             "they pass no gradient" in out)
 
 

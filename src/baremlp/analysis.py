@@ -50,17 +50,19 @@ def format_matrix(A, digits=5):
 
 
 def named_units(active, which, n, most=8):
-    """'layer 1 unit 9, ...' for the hidden units whose active fraction a passes which(a), at most `most` named;
-    n: the number of samples, to say on how many each is off."""
+    """'layer 1 unit 9, ...' for the hidden units whose active fraction a passes which(a), at most `most`
+    named; a unit on for some of the n samples says on how many it is off."""
     units = [(i + 1, j + 1, round((1 - a) * n)) for i, f in enumerate(active) for j, a in enumerate(f.tolist()) if which(a)]
-    text = ", ".join(f"layer {i} unit {j}" + (f" (off on {k} of {n})" if k < n else "") for i, j, k in units[:most])
-    return text + (f" and {len(units) - most} more" if len(units) > most else "")
+    named = [f"layer {i} unit {j}" + (f" off on {k} of {n} samples" if k < n else "") for i, j, k in units[:most]]
+    return "; ".join(named) + (f" and {len(units) - most} more" if len(units) > most else "")
 
 
 def dead_note(active, n):
     """A plain-words line on the dead units, off on all n samples (active: relu_active_fraction's list)."""
-    return (f"note: dead units, off on all {n} training samples: {named_units(active, lambda a: a == 0, n)}; "
-            "they pass no gradient, so they never learn, and add nothing to the outputs")
+    dead = sum(int((f == 0).sum()) for f in active)
+    return (f"note: {dead} dead unit{'s' if dead > 1 else ''}, off on all {n} training samples "
+            f"({named_units(active, lambda a: a == 0, n)}): they pass no gradient, so they never learn, "
+            "and add nothing to the outputs")
 
 
 def report_map(net, x, target=R):
