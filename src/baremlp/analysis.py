@@ -80,6 +80,6 @@ def report_map(net, x, target=R):
         lines.append(f"note: ReLUs off on part of the data ({named_units(active, lambda a: 0 < a < 1, x.shape[0])}): "
                      "there the network is not linear, so A = M W describes it only where every ReLU is on")
     if any(bool((f == 0).any()) for f in active):
-        lines.append("note: a dead unit's weights still count in A = M W, though the network does not use them: "
-                     "λ shrinks them away")
+        lines.append("note: a dead unit's weights still count in A = M W, though the network does not use them, "
+                     "until λ > 0 shrinks them away")
     return "\n".join(lines)

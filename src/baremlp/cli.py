@@ -203,7 +203,8 @@ def build_parser():
     train.add_argument("--recipe", help=f"a shipped recipe ({', '.join(recipe_names())}) or a JSON file of settings")
     train.add_argument("--out", metavar="DIR", help="run folder for config.json, metrics.jsonl, summary.json, checkpoint")
     train.add_argument("--quiet", action="store_true", help="no progress or report; print only the final loss")
-    train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
+    train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint "
+                       "(with --epochs N: train it further, to N epochs in all)")
     train.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
     train.add_argument("--tensorboard", action="store_true",
                        help="also write TensorBoard event logs to --out/tensorboard (needs: pip install tensorboard)")
