@@ -213,3 +213,25 @@ def test_api_refuses_an_unwritable_out_before_loading_data():
     from baremlp import UsageError
     with pytest.raises(UsageError, match="cannot write the folder /sys/x: /sys is not writable"):
         runner.run(Settings(n=20, epochs=1), "/sys/x", log=lambda *a: None)
+
+
+def test_plots_name_j_l_and_the_target_columns(tmp_path, monkeypatch):
+    """The figures themselves, caught before they are written: loss.png names J and L apart; function.png
+    names the target column and shows it in the data's units."""
+    figures = {}
+    save = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: figures.setdefault(os.path.basename(path), fig)
+                        and save(fig, path))
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 2))
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,price\n" + "".join(f"{p:.4f},{q:.4f},{300 + 50 * p:.4f}\n" for p, q in x))
+    runner.run(Settings(data=str(table), target="price", standardize=True, val_fraction=0.25, epochs=2),
+               str(tmp_path / "run"), log=lambda *a: None, progress=False)
+    legend = [t.get_text() for t in figures["loss.png"].axes[0].get_legend().get_texts()]
+    assert legend == ["J = L + λ Σ‖W‖², training (mean over the epoch's steps)", "L, validation (after the epoch)"]
+    ax, colorbar = figures["function.png"].axes
+    assert ax.get_title() == "learned price(x); dots: price of the samples" and colorbar.get_ylabel() == "price"
+    dots = ax.collections[-1].get_array()  # the samples' colours: their prices, not standardized values
+    prices = 300 + 50 * x[:, 0]
+    assert len(dots) == 30 and all(np.abs(prices - d).min() < 1e-3 for d in dots)
