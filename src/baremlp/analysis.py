@@ -52,7 +52,8 @@ def format_matrix(A, digits=5):
 def named_units(active, which, n, most=8):
     """'layer 1 unit 9, ...' for the hidden units whose active fraction a passes which(a), at most `most`
     named; a unit on for some of the n samples says on how many it is off."""
-    units = [(i + 1, j + 1, round((1 - a) * n)) for i, f in enumerate(active) for j, a in enumerate(f.tolist()) if which(a)]
+    units = [(i + 1, j + 1, round((1 - a) * n))
+             for i, f in enumerate(active) for j, a in enumerate(f.tolist()) if which(a)]
     named = [f"layer {i} unit {j}" + (f" off on {k} of {n} samples" if k < n else "") for i, j, k in units[:most]]
     return "; ".join(named) + (f" and {len(units) - most} more" if len(units) > most else "")
 

@@ -86,7 +86,8 @@ def settings_from_args(args):
 def cmd_train(args):
     log = (lambda *a: None) if args.quiet else print
     if args.resume:
-        typed = [f.name for f in dataclasses.fields(Settings) if getattr(args, f.name) is not None and f.name != "epochs"]
+        typed = [f.name for f in dataclasses.fields(Settings)
+                 if getattr(args, f.name) is not None and f.name != "epochs"]
         if typed or args.recipe or args.out:
             flags = ", ".join("--" + name.replace("_", "-") for name in typed)
             raise UsageError(f"--resume continues a run with its own config.json: drop {flags or '--recipe/--out'} "

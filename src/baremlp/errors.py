@@ -92,8 +92,8 @@ def check_fit(loss, y):
                          "(--loss cross-entropy), or real-valued targets for regression (--task regression)")
     if loss == "cross-entropy" and y.dtype.is_floating_point:
         if y.dim() == 1:
-            raise UsageError(f"cross-entropy needs class indices of an integer dtype, but y is {y.dtype}: pass y.long() "
-                             "if it holds class numbers, or use loss 'mse' for real-valued targets")
+            raise UsageError(f"cross-entropy needs class indices of an integer dtype, but y is {y.dtype}: "
+                             "pass y.long() if it holds class numbers, or use loss 'mse' for real-valued targets")
         if not (y.dim() == 2 and (y >= 0).all() and torch.allclose(y.sum(1), torch.ones_like(y[:, 0]), atol=1e-4)):
             raise UsageError(f"loss 'cross-entropy' does not fit real-valued targets (y of dtype {y.dtype}, "
                              f"shape {tuple(y.shape)}): use loss 'mse' (--loss mse), or class labels for "

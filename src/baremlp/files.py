@@ -13,7 +13,7 @@ import tempfile
 from .errors import UsageError
 
 
-PLACE_ERRORS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT)  # a place that cannot be written: the user's to fix
+PLACE_ERRORS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT)  # a place that cannot be written: the user's
 
 
 def check_writable_folder(path):

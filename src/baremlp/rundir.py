@@ -109,7 +109,8 @@ class RunFolder:
         """The checkpoint: parameters, momentum, early stopping's best weights, and in its header the
         settings, where training stood (epoch, seconds trained) and what predict needs (class, input
         and target names; the scaling of inputs and of regression targets)."""
-        extra = {name: getattr(data, name) for name in ("mean", "std", "y_mean", "y_std") if getattr(data, name) is not None}
+        extra = {name: getattr(data, name) for name in ("mean", "std", "y_mean", "y_std")
+                 if getattr(data, name) is not None}
         meta = {"settings": s.to_dict(), "epoch": state.epoch, "classes": data.classes, "inputs": data.inputs,
                 "targets": data.targets, "train_seconds": seconds}
         if state.best is not None:

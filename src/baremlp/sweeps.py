@@ -116,7 +116,8 @@ def aggregate(rows, names):
         groups.setdefault(tuple(row[n] for n in names), []).append(row)
     table = []
     for key, group in groups.items():
-        entry = dict(zip(names, key), runs=len(group), diverged=sum(r.get("diverged_at_step") is not None for r in group))
+        diverged = sum(r.get("diverged_at_step") is not None for r in group)
+        entry = dict(zip(names, key), runs=len(group), diverged=diverged)
         for m in METRICS:
             vals = [r[m] for r in group if r.get(m) is not None and math.isfinite(r[m])]
             if vals:
@@ -129,7 +130,8 @@ def markdown(table, names):
     metrics = [m for m in METRICS if any(m in e for e in table)]
     lines = ["| " + " | ".join(names + ["runs"] + metrics) + " |", "|" + "---|" * (len(names) + 1 + len(metrics))]
     for e in table:
-        cells = [str(e[n]) for n in names] + [f"{e['runs']} ({e['diverged']} diverged)" if e["diverged"] else str(e["runs"])]
+        runs = f"{e['runs']} ({e['diverged']} diverged)" if e["diverged"] else str(e["runs"])
+        cells = [str(e[n]) for n in names] + [runs]
         cells += [f"{e[m][0]:.3g} ± {e[m][1]:.2g}" if m in e else "–" for m in metrics]
         lines.append("| " + " | ".join(cells) + " |")
     return ("Mean ± standard deviation over the seeds whose run did not diverge.\n\n" + "\n".join(lines) + "\n")
