@@ -106,24 +106,25 @@ def standardize(data):
     """x ← (x − mean) / std per feature, and for regression y ← (y − mean_y) / std_y per target, with
     the statistics of the training split alone (no peeking at validation or test data)."""
     data.mean, data.std = column_statistics(data.x, data.inputs, "input")
-    for name in ("x", "x_val", "x_test"):
-        if getattr(data, name) is not None:
-            setattr(data, name, scale(getattr(data, name), data.mean, data.std))
+    rescale(data, ("x", "x_val", "x_test"), scale, data.mean, data.std)
     if data.classes is None and data.y.dtype.is_floating_point:  # targets in the hundreds make huge steps
         data.y_mean, data.y_std = column_statistics(data.y, data.targets, "target")
-        for name in ("y", "y_val", "y_test"):
-            if getattr(data, name) is not None:
-                setattr(data, name, scale(getattr(data, name), data.y_mean, data.y_std))
+        rescale(data, ("y", "y_val", "y_test"), scale, data.y_mean, data.y_std)
     return data
 
 
 def keep_raw_targets(data):
     """Undoes the targets' standardization, for a run begun by a version that scaled inputs only."""
-    for name in ("y", "y_val", "y_test"):
-        if getattr(data, name) is not None:
-            setattr(data, name, unscale(getattr(data, name), data.y_mean, data.y_std))
+    rescale(data, ("y", "y_val", "y_test"), unscale, data.y_mean, data.y_std)
     data.y_mean = data.y_std = None
     return data
+
+
+def rescale(data, splits, how, mean, std):
+    """Applies how(t, mean, std) (scale or unscale) to each of the named splits that data has."""
+    for name in splits:
+        if getattr(data, name) is not None:
+            setattr(data, name, how(getattr(data, name), mean, std))
 
 
 def column_statistics(t, names, kind, rows=4096):
