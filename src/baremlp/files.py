@@ -13,7 +13,7 @@ import tempfile
 from .errors import UsageError
 
 
-PLACE_ERRORS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT)  # a place that cannot be written: the user's
+PLACE_ERRORS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT)  # the place cannot take files: the user's to fix
 
 
 def check_writable_folder(path):

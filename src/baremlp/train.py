@@ -44,8 +44,9 @@ TINY_LR = 1e-8   # below this a smaller step cannot be the cure
 
 def unscaled(x, y):
     """'inputs up to 480 and targets up to 2e+04' for those far from unit scale, or '' (class labels are not scaled)."""
+    rms = lambda t: torch.linalg.vector_norm(t, dim=0).max() / math.sqrt(len(t))  # noqa: E731  (no copy of t)
     big = [f"{name} up to {t.abs().max().item():.3g}" for name, t in (("inputs", x), ("targets", y))
-           if t.dtype.is_floating_point and not t.pow(2).mean(0).sqrt().max() <= UNSCALED]  # inf (overflow) counts
+           if t.dtype.is_floating_point and not rms(t) <= UNSCALED]  # inf (overflow) counts
     return " and ".join(big)
 
 
