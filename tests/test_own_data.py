@@ -48,7 +48,7 @@ def test_regression_csv_with_test_table(tmp_path, capsys):
     assert summary["loss"] == "mse" and summary["test_loss"] < 0.05
     assert main(["predict", "--checkpoint", str(run / "checkpoint.safetensors"), "--input", "1,0"]) == 0
     header, row = capsys.readouterr().out.strip().splitlines()[-2:]
-    assert header == "y1,y2"
+    assert header == "out1,out2"  # the target columns, named
     assert [float(v) for v in row.split(",")] == pytest.approx([0.0, 1.0], abs=0.15)
 
 

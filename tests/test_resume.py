@@ -133,8 +133,8 @@ def test_resume_keeps_early_stoppings_best_epoch(tmp_path, monkeypatch, die_afte
 
     save = rundir.RunFolder.save
 
-    def save_then_die(folder, net, settings, data, state):
-        save(folder, net, settings, data, state)
+    def save_then_die(folder, net, settings, data, state, *seconds):
+        save(folder, net, settings, data, state, *seconds)
         if state.epoch == die_after:
             raise KeyboardInterrupt
     monkeypatch.setattr(rundir.RunFolder, "save", save_then_die)

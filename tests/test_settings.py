@@ -20,7 +20,7 @@ def test_from_dict_overrides_and_round_trips():
     ({"check_steps": 1}, TypeError, "check_steps 1 invalid: expected true or false"),
     ({"schedule": "linear"}, ValueError, "schedule 'linear' unknown"),
     ({"val_fraction": 1.0}, ValueError, "val_fraction 1.0 invalid"),
-    ({"target": "y"}, ValueError, "target and test_data go with data"),
+    ({"target": "y"}, ValueError, "target, test_data, features and drop go with data"),
 ])
 def test_bad_settings_refused(values, error, message):
     with pytest.raises(error, match=message):

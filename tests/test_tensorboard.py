@@ -16,8 +16,8 @@ def test_event_log_holds_the_epoch_scalars(tmp_path):
     events = EventAccumulator(str(tmp_path / "tensorboard"))
     events.Reload()
     tags = events.Tags()["scalars"]
-    assert {"loss", "lr", "effective_map/A12"} <= set(tags)
-    assert [e.step for e in events.Scalars("loss")] == [1, 2, 3]
+    assert {"objective", "lr", "effective_map/A12"} <= set(tags)
+    assert [e.step for e in events.Scalars("objective")] == [1, 2, 3]
 
 
 def test_missing_package_is_one_line(tmp_path, capsys, monkeypatch):

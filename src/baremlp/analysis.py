@@ -49,20 +49,38 @@ def format_matrix(A, digits=5):
     return "\n".join(f"  [{r}]" for r in rows)
 
 
+def named_units(active, which, n, most=8):
+    """'layer 1 unit 9, ...' for the hidden units whose active fraction a passes which(a), at most `most`
+    named; a unit on for some of the n samples says on how many it is off."""
+    units = [(i + 1, j + 1, round((1 - a) * n))
+             for i, f in enumerate(active) for j, a in enumerate(f.tolist()) if which(a)]
+    named = [f"layer {i} unit {j}" + (f" off on {k} of {n} samples" if k < n else "") for i, j, k in units[:most]]
+    return "; ".join(named) + (f" and {len(units) - most} more" if len(units) > most else "")
+
+
+def dead_note(active, n):
+    """A plain-words line on the dead units, off on all n samples (active: relu_active_fraction's list)."""
+    dead = sum(int((f == 0).sum()) for f in active)
+    return (f"note: {dead} dead unit{'s' if dead > 1 else ''}, off on all {n} training samples "
+            f"({named_units(active, lambda a: a == 0, n)}): they pass no gradient, so they never learn, "
+            "and add nothing to the outputs")
+
+
 def report_map(net, x, target=R):
-    """A readable account of the effective map next to the target, with the convention and ReLU activity."""
+    """A readable account of the effective map next to the target, with the convention and ReLU activity.
+    Units off on part of the data are named here (there the network bends, so A = M W holds only where
+    all are on); dead units, off everywhere, get their own note (dead_note)."""
     A = effective_map(net)
     active = relu_active_fraction(net, x)
-    all_on = all(bool((f == 1).all()) for f in active)
     lines = [f"effective map {CONVENTION}:", format_matrix(A),
              "target R (rotation by +90°):", format_matrix(target),
              f"max |A − R| = {map_error(A, target):.2e}",
              "ReLU active fraction per hidden unit: " + "; ".join(
                  " ".join(f"{v:.3f}" for v in f.tolist()) for f in active)]
-    if not all_on:
-        n = x.shape[0]
-        off = [f"layer {i + 1} unit {j + 1} on {round((1 - a) * n)} of {n} samples"
-               for i, f in enumerate(active) for j, a in enumerate(f.tolist()) if a < 1]
-        lines.append(f"note: ReLUs off on part of the data ({'; '.join(off)}): there the network is not "
-                     "linear, so A = M W describes it only where every ReLU is on")
+    if any(bool(((f > 0) & (f < 1)).any()) for f in active):
+        lines.append(f"note: ReLUs off on part of the data ({named_units(active, lambda a: 0 < a < 1, x.shape[0])}): "
+                     "there the network is not linear, so A = M W describes it only where every ReLU is on")
+    if any(bool((f == 0).any()) for f in active):
+        lines.append("note: a dead unit's weights still count in A = M W, though the network does not use them, "
+                     "until λ > 0 shrinks them away")
     return "\n".join(lines)

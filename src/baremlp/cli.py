@@ -5,6 +5,7 @@ or 1 (a failure while running, or a bug: then the line says so); --debug shows t
 """
 import argparse
 import dataclasses
+import re
 import sys
 import typing
 import warnings
@@ -88,11 +89,15 @@ def settings_from_args(args):
 def cmd_train(args):
     log = (lambda *a: None) if args.quiet else print
     if args.resume:
-        typed = [f.name for f in dataclasses.fields(Settings) if getattr(args, f.name) is not None]
+        typed = [f.name for f in dataclasses.fields(Settings)
+                 if getattr(args, f.name) is not None and f.name != "epochs"]
         if typed or args.recipe or args.out:
             flags = ", ".join("--" + name.replace("_", "-") for name in typed)
-            raise UsageError(f"--resume continues a run with its own config.json: drop {flags or '--recipe/--out'}")
+            raise UsageError(f"--resume continues a run with its own config.json: drop {flags or '--recipe/--out'} "
+                             "(only --epochs may change, to train it further)")
         settings, out, recipe = rundir.settings_of(args.resume), args.resume, None
+        if args.epochs is not None:  # more epochs for a run, finished or not
+            settings = settings.replace(epochs=args.epochs)
     else:
         (settings, recipe), out = settings_from_args(args), args.out
     if recipe:
@@ -216,7 +221,8 @@ def build_parser():
     train.add_argument("--recipe", help=f"a shipped recipe ({', '.join(recipe_names())}) or a JSON file of settings")
     train.add_argument("--out", metavar="DIR", help="run folder for config.json, metrics.jsonl, summary.json, checkpoint")
     train.add_argument("--quiet", action="store_true", help="no progress or report; print only the final loss")
-    train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
+    train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint "
+                       "(with --epochs N: train it further, to N epochs in all)")
     train.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
     train.add_argument("--tensorboard", action="store_true",
                        help="also write TensorBoard event logs to --out/tensorboard (needs: pip install tensorboard)")
@@ -283,8 +289,23 @@ def show_note(message, category, filename, lineno, file=None, line=None):
     print(f"note: {message}", file=sys.stderr)
 
 
+NUMBERS = re.compile(r"-[\d.][\d.eE+\-]*(,[+\-]?[\d.][\d.eE+\-]*)*")  # -1,2 or -1e-3: a value, not a flag
+
+
+def join_negative_values(argv):
+    """['--input', '-1,2'] -> ['--input=-1,2']: argparse reads a word starting with '-' as a flag unless
+    it is a plain negative number, so negative lists and exponents would be 'expected one argument'."""
+    out = []
+    for word in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and NUMBERS.fullmatch(word):
+            out[-1] = f"{out[-1]}={word}"
+        else:
+            out.append(word)
+    return out
+
+
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
+    argv = join_negative_values(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     warnings.showwarning = show_note  # library warnings (a clamped batch size, ...) as one plain line
     try:

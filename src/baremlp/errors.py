@@ -57,6 +57,8 @@ def check_data(net, x, y):
     for name, t in (("x", x), ("y", y)):
         if not isinstance(t, torch.Tensor):
             raise UsageTypeError(f"{name} of type {type(t).__name__} invalid: expected a torch.Tensor")
+        if t.requires_grad:  # SGD would backpropagate into the data and keep a graph per step
+            raise UsageError(f"{name} requires grad: data is not a parameter, pass {name}.detach()")
     fan_in, fan_out = net.sizes[0], net.sizes[-1]
     if x.dim() != 2 or x.shape[1] != fan_in:
         raise UsageError(f"x of shape {tuple(x.shape)} invalid: the network expects (N, {fan_in})")
@@ -80,3 +82,22 @@ def check_data(net, x, y):
                              f"the network has {fan_out} outputs, so expected labels 0 to {fan_out - 1}")
         y = y.to(net.device, torch.long)
     return x.to(net.device, net.dtype), y
+
+
+def check_fit(loss, y):
+    """Refuses a loss that cannot fit the targets y, before any training: mse needs real-valued
+    targets (N, outputs); cross-entropy needs class indices (N,) of an integer dtype, or rows of
+    class probabilities (N, K).  A loss object of your own is not checked."""
+    if not isinstance(loss, str) or not isinstance(y, torch.Tensor):
+        return
+    if loss == "mse" and not y.dtype.is_floating_point:
+        raise UsageError(f"loss 'mse' does not fit class labels (y of dtype {y.dtype}): use loss 'cross-entropy' "
+                         "(--loss cross-entropy), or real-valued targets for regression (--task regression)")
+    if loss == "cross-entropy" and y.dtype.is_floating_point:
+        if y.dim() == 1:
+            raise UsageError(f"cross-entropy needs class indices of an integer dtype, but y is {y.dtype}: "
+                             "pass y.long() if it holds class numbers, or use loss 'mse' for real-valued targets")
+        if not (y.dim() == 2 and (y >= 0).all() and torch.allclose(y.sum(1), torch.ones_like(y[:, 0]), atol=1e-4)):
+            raise UsageError(f"loss 'cross-entropy' does not fit real-valued targets (y of dtype {y.dtype}, "
+                             f"shape {tuple(y.shape)}): use loss 'mse' (--loss mse), or class labels for "
+                             "classification (--task classification)")

@@ -2,11 +2,13 @@
 
     evaluate(net, x, y, loss, reg) -> {"loss": L, "objective": J, "accuracy": share correct}
     scores(net, x, y, loss, classes) -> the same, and for classes the per-class accuracy and the
-                                        confusion matrix (rows: true class, columns: predicted)
+                                        confusion matrix (rows: true class, columns: predicted),
+                                        for regression RMSE and R² in the data's units
 """
 import torch
 
 from . import ops
+from .data import unscale
 from .errors import UsageError, UsageTypeError
 
 
@@ -27,7 +29,7 @@ def evaluate(net, x, y, loss="mse", reg=0.0):
 
 
 def _evaluate(net, x, y, loss, reg):
-    """(evaluate's dict, the predicted classes or None): one forward pass serves both."""
+    """(evaluate's dict, the outputs v): one forward pass serves both."""
     loss_fn = make_loss(loss)
     x, y = x.to(net.device, net.dtype), y.to(net.device)
     with torch.inference_mode():
@@ -35,11 +37,9 @@ def _evaluate(net, x, y, loss, reg):
         if y.dtype.is_floating_point:
             y = y.to(net.dtype)
         out = {"loss": loss_fn(v, y).item(), "objective": ops.objective(loss_fn, v, y, net.weights, reg).item()}
-        if y.dtype.is_floating_point:
-            return out, None
-        pred = v.argmax(1)
-        out["accuracy"] = (pred == y).double().mean().item()
-    return out, pred
+        if not y.dtype.is_floating_point:
+            out["accuracy"] = (v.argmax(1) == y).double().mean().item()
+    return out, v
 
 
 def confusion_matrix(y, pred, k):
@@ -47,11 +47,28 @@ def confusion_matrix(y, pred, k):
     return torch.bincount(y.cpu() * k + pred.cpu(), minlength=k * k).view(k, k)
 
 
-def scores(net, x, y, loss, classes=None):
-    """{'loss'}, and with classes also 'accuracy', 'classes', 'per_class_accuracy' and 'confusion_matrix'."""
-    result, pred = _evaluate(net, x, y, loss, 0.0)
+def fit(pred, y):
+    """RMSE and R² of regression outputs pred against targets y, both (N, outputs), in their units,
+    each a mean over the outputs (scikit-learn's uniform average):
+        RMSE = √((1/N) Σ_n (ŷ_n − y_n)²),   R² = 1 − Σ_n (ŷ_n − y_n)² / Σ_n (y_n − ȳ)²
+    (a constant target has R² 1 when met exactly, else 0, as in scikit-learn)."""
+    pred, y = pred.double(), y.double()
+    sse = ((pred - y) ** 2).sum(0)  # (outputs,)
+    sst = ((y - y.mean(0)) ** 2).sum(0)  # (outputs,)
+    r2 = torch.where(sst > 0, 1 - sse / sst.clamp_min(1e-300), (sse == 0).double())
+    return {"rmse": (sse / y.shape[0]).sqrt().mean().item(), "r2": r2.mean().item()}
+
+
+def scores(net, x, y, loss, classes=None, target_scale=(None, None)):
+    """{'loss'}, and with classes also 'accuracy', 'classes', 'per_class_accuracy' and 'confusion_matrix';
+    for regression 'rmse' and 'r2' in the data's units (target_scale: the (mean, std) the targets were
+    standardized with, or (None, None))."""
+    result, v = _evaluate(net, x, y, loss, 0.0)
     out = {"loss": result["loss"]}
+    if y.dtype.is_floating_point and not classes:
+        out.update(fit(unscale(v.cpu(), *target_scale), unscale(y.cpu(), *target_scale)))
     if classes:
+        pred = v.argmax(1)
         confusion = confusion_matrix(y, pred, len(classes))
         per_class = confusion.diag().double() / confusion.sum(1).clamp_min(1)
         out.update(accuracy=result["accuracy"], classes=list(classes),

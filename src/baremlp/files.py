@@ -4,12 +4,31 @@ JSON and CSV readers and writers of the run folder use these, and every read fai
 one-line UsageError naming the file.
 """
 import csv
+import errno
 import io
 import json
 import os
 import tempfile
 
 from .errors import UsageError
+
+
+PLACE_ERRORS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT)  # the place cannot take files: the user's to fix
+
+
+def check_writable_folder(path):
+    """Refuses a folder that cannot be made or written, before anything is written: the nearest existing
+    folder on the way must be a folder in which a new folder can be made (tried, then removed)."""
+    path = os.path.abspath(path)
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UsageError(f"cannot make the folder {path}: {existing} is a file")
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=existing, prefix=".baremlp-check-"))
+    except OSError as e:
+        raise UsageError(f"cannot write the folder {path}: {existing} is not writable ({e.strerror})") from None
 
 
 def _umask():
@@ -32,17 +51,22 @@ def write_atomic(path, data):
         data = data.encode()
     if not os.path.isdir(folder):
         raise UsageError(f"cannot write {path}: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    if os.path.isdir(path):
+        raise UsageError(f"cannot write {path}: it is a folder, expected a file name")
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a run folder's files read like any other file
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as e:
+        if tmp and os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError):  # named by the path asked for, never by the temporary file
+            raise (UsageError if e.errno in PLACE_ERRORS else OSError)(f"cannot write {path}: {e.strerror}") from None
         raise
     dir_fd = os.open(folder, os.O_RDONLY)
     try:

@@ -1,8 +1,10 @@
 """Using a trained network: evaluate a checkpoint on held-out data, predict for new inputs.
 
 A checkpoint carries what prediction needs besides the weights: the settings it was trained
-with, the class names, the input column names and the standardisation statistics of its
-training split (applied here as they were then, never recomputed on new data).
+with, the class names, the input and target column names and the standardisation statistics of
+its training split (applied here as they were then, never recomputed on new data): inputs are
+scaled with them, and outputs of a network trained on standardized targets are brought back
+to the data's units.  Checkpoints of older versions (no target statistics) predict as they did.
 """
 import dataclasses
 
@@ -10,7 +12,7 @@ import torch
 
 from . import checkpoint
 from .data import load as load_data
-from .data import loss_for, read_table, scale
+from .data import loss_for, read_table, scale, unscale
 from .errors import UsageError, check_data
 from .evaluation import scores
 from .ops import Softmax
@@ -19,27 +21,28 @@ from .tables import read_inputs
 
 
 def load(path):
-    """(net, settings, meta, mean, std) from a checkpoint file."""
+    """(net, settings, meta, x_scale, y_scale) from a checkpoint file; each scale is (mean, std) or (None, None)."""
     tensors, meta = checkpoint.load(path)
     try:
         settings = Settings.from_dict(meta["settings"])
     except (KeyError, TypeError, ValueError) as e:
         raise UsageError(f"checkpoint {path!r} has no usable settings in its header ({e})") from None
-    return checkpoint.model_from(tensors, meta), settings, meta, tensors.get("mean"), tensors.get("std")
+    return (checkpoint.model_from(tensors, meta), settings, meta, (tensors.get("mean"), tensors.get("std")),
+            (tensors.get("y_mean"), tensors.get("y_std")))
 
 
 def evaluate_checkpoint(path, *, dataset=None, data=None, target=None, data_dir=None):
-    """Loss (and accuracy, per-class accuracy, confusion matrix) of a checkpoint on held-out data:
-    the test split of its data set (fresh samples for the built-in ones, the test images for
-    Fashion-MNIST and CIFAR-10, the --test-data table), another data set, or a table."""
-    net, s, meta, mean, std = load(path)
+    """Loss (and accuracy, per-class accuracy, confusion matrix; or RMSE and R² in the data's units) of a
+    checkpoint on held-out data: the test split of its data set (fresh samples for the built-in ones, the
+    test images for Fashion-MNIST and CIFAR-10, the --test-data table), another data set, or a table."""
+    net, s, meta, x_scale, y_scale = load(path)
     if data or s.data:
         table_path = data or s.test_data  # the table named here, else the run's own test table
         if not table_path:
             raise UsageError(f"this network was trained on {s.data} and has no test table: "
                              "pass --data with held-out rows")
         table = read_table(table_path, target or s.target, task=s.task, classes=meta.get("classes"),
-                           inputs=meta.get("inputs"), dtype=net.dtype)
+                           inputs=meta.get("inputs"), features=s.features, drop=s.drop, dtype=net.dtype)
         x, y = table.x, table.y
     else:
         s = dataclasses.replace(s, dataset=dataset or s.dataset, data_dir=data_dir or s.data_dir,
@@ -49,15 +52,17 @@ def evaluate_checkpoint(path, *, dataset=None, data=None, target=None, data_dir=
     if bool(meta.get("classes")) == y.dtype.is_floating_point:
         trained, found = ("classification", "real-valued targets") if meta.get("classes") else ("regression", "class labels")
         raise UsageError(f"this network was trained for {trained}, but the data holds {found}")
-    x, y = check_data(net, scale(x, mean, std), y)
+    if y.dtype.is_floating_point:
+        y = scale(y, *y_scale)  # the loss on the scale the network was trained on, as the run's summary has it
+    x, y = check_data(net, scale(x, *x_scale), y)
     loss = loss_for(s.loss, meta.get("classes"))
-    return {"samples": x.shape[0], **scores(net, x, y, loss, meta.get("classes"))}
+    return {"samples": x.shape[0], **scores(net, x, y, loss, meta.get("classes"), y_scale)}
 
 
 def predict(path, *, values=None, path_in=None):
     """Outputs for new inputs, as (header, rows): regression outputs, or the class and its probabilities.
     values: one sample as 'a,b,...'; path_in: a CSV with the input columns, or .npy / .npz."""
-    net, s, meta, mean, std = load(path)
+    net, s, meta, x_scale, y_scale = load(path)
     width = net.sizes[0]
     inputs = meta.get("inputs") or [f"x{i + 1}" for i in range(width)]
     if values is not None:
@@ -72,13 +77,14 @@ def predict(path, *, values=None, path_in=None):
     if not torch.isfinite(x).all():
         raise UsageError("input holds NaN or infinite values: expected finite numbers")
     with torch.inference_mode():
-        v = net(scale(x, mean, std).to(net.device)).cpu()
+        v = net(scale(x, *x_scale).to(net.device)).cpu()
     classes = meta.get("classes")
     if classes:
         p = Softmax()(v)
         header = ["class"] + [f"p_{c}" for c in classes]
         rows = [[classes[int(i)]] + [float(f"{q:.6g}") for q in row] for i, row in zip(p.argmax(1), p.tolist())]
     else:
-        header = [f"y{i + 1}" for i in range(v.shape[1])]
+        header = meta.get("targets") or [f"y{i + 1}" for i in range(v.shape[1])]
+        v = unscale(v, *y_scale)  # in the data's units
         rows = [[float(f"{a:.6g}") for a in row] for row in v.tolist()]  # 6 significant digits, not 6 decimals
     return header, rows

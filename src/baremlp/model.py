@@ -8,10 +8,11 @@ so weights == [W, M] and biases == [b, c].  v are the raw outputs (logits for
 classification); softmax is applied by the loss or by `predict_proba`.
 """
 import math
+import numbers
 
 import torch
 
-from .errors import UsageError
+from .errors import UsageError, UsageTypeError
 from .ops import Linear, ReLU, Softmax
 
 INITS = ("normal", "uniform", "he")
@@ -56,7 +57,11 @@ class MLP:
     """
 
     def __init__(self, sizes, *, seed=None, init="normal", init_scale=0.1, device=None, dtype=torch.float32):
-        sizes = [int(s) for s in sizes]
+        whole = lambda s: isinstance(s, numbers.Integral) and not isinstance(s, bool)  # noqa: E731
+        listed = list(sizes) if hasattr(sizes, "__iter__") and not isinstance(sizes, (str, bytes)) else None
+        if listed is None or not all(map(whole, listed)):
+            raise UsageTypeError(f"sizes {sizes!r} invalid: expected a list of whole layer sizes, e.g. MLP([2, 3, 2])")
+        sizes = [int(s) for s in listed]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise UsageError(f"sizes {sizes} invalid: expected at least two layer sizes, each ≥ 1")
         if init not in INITS:

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure  # not pyplot: no global backend switch, so
 from matplotlib.patches import Patch
 
 from .analysis import CONVENTION
+from .data import unscale
 from .files import write_atomic
 from .errors import UsageError
 from .datasets import R
@@ -28,13 +29,14 @@ def save_figure(fig, path):
     return os.fspath(path)
 
 
-def _plot_series(ax, records, keys, ylabel, log_if_positive):
+def _plot_series(ax, records, series, ylabel, log_if_positive):
+    """series: (label, value of a record or None) pairs, one line each."""
     values = []
-    for key in keys:
-        pts = np.array([(r["epoch"], r[key]) for r in records if r.get(key) is not None], float).reshape(-1, 2)
+    for label, value in series:
+        pts = np.array([(r["epoch"], value(r)) for r in records if value(r) is not None], float).reshape(-1, 2)
         pts = pts[np.isfinite(pts[:, 1])]  # a diverged epoch leaves a gap instead of breaking the log scale
         if len(pts):
-            ax.plot(*pts.T, marker="." if len(pts) < 30 else None, label=key.replace("_", " "))
+            ax.plot(*pts.T, marker="." if len(pts) < 30 else None, label=label)
             values.append(pts[:, 1])
     if log_if_positive and values and all((v > 0).all() for v in values):
         ax.set_yscale("log")
@@ -43,17 +45,26 @@ def _plot_series(ax, records, keys, ylabel, log_if_positive):
     ax.legend()
 
 
+def objective(record):
+    """J of an epoch's record: "objective" since J and L have their own names, "loss" in older run folders."""
+    return record.get("objective", record.get("loss"))
+
+
 def loss_curves(records, path):
-    """Training loss (and val_loss) per epoch; a second panel with accuracy when recorded."""
+    """The objective J = L + λ Σ‖W‖² per epoch as trained (mean over the epoch's steps) and the
+    validation loss L (no λ term) after each epoch; a second panel with accuracy when recorded."""
     if not records:
         raise UsageError("no epoch records to plot: the run has not finished an epoch yet")
     acc = any(r.get(k) is not None for r in records for k in ("accuracy", "val_accuracy"))
     fig = Figure(layout="constrained", figsize=(11 if acc else 6, 4))
     axes = fig.subplots(1, 2 if acc else 1, squeeze=False)
-    _plot_series(axes[0, 0], records, ("loss", "val_loss"), "loss", log_if_positive=True)
-    axes[0, 0].set_title("loss per epoch")
+    _plot_series(axes[0, 0], records, [("J = L + λ Σ‖W‖², training (mean over the epoch's steps)", objective),
+                                       ("L, validation (after the epoch)", lambda r: r.get("val_loss"))],
+                 "J or L", log_if_positive=True)
+    axes[0, 0].set_title("objective J and loss L per epoch")
     if acc:
-        _plot_series(axes[0, 1], records, ("accuracy", "val_accuracy"), "accuracy", log_if_positive=False)
+        _plot_series(axes[0, 1], records, [(k.replace("_", " "), lambda r, k=k: r.get(k))
+                                           for k in ("accuracy", "val_accuracy")], "accuracy", log_if_positive=False)
         axes[0, 1].set_title("accuracy per epoch")
     return save_figure(fig, path)
 
@@ -97,16 +108,22 @@ def _grid(x, steps):
     return g1, g2, np.stack([g1.ravel(), g2.ravel()], axis=1)
 
 
-def function_2d(net, x, y, path, *, classes=None, axis_labels=("$x_1$", "$x_2$")):
+def function_2d(net, x, y, path, *, classes=None, axis_labels=("$x_1$", "$x_2$"), targets=None, units=(None, None)):
     """For 2-D inputs: decision regions with the samples (classification, when classes are
-    given) or one heat map per output with the samples coloured by their target (regression)."""
+    given) or one heat map per output with the samples coloured by their target (regression):
+    targets names the outputs (default v_j and y_j), units=(mean, std) brings outputs and targets
+    trained on standardized values back to the data's units."""
     x_np = torch.as_tensor(x).detach().cpu().double().numpy()
     y_np = torch.as_tensor(y).detach().cpu().numpy()
     if x_np.ndim != 2 or x_np.shape[1] != 2:
         raise UsageError(f"function_2d needs 2-D inputs, got x of shape {tuple(x_np.shape)}")
     g1, g2, pts = _grid(x_np, 200)
     with torch.inference_mode():
-        v = net(torch.as_tensor(pts).to(net.device, net.dtype)).double().cpu().numpy()
+        v = net(torch.as_tensor(pts).to(net.device, net.dtype)).double().cpu()
+    if not classes and units[0] is not None:
+        mean, std = (u.double().cpu() for u in units)
+        v, y_np = unscale(v, mean, std), unscale(torch.as_tensor(y).double().cpu(), mean, std).numpy()
+    v = v.numpy()
     # thousands of markers hide the background: an evenly spaced subset keeps the picture readable
     show = np.linspace(0, len(x_np) - 1, min(len(x_np), 1500)).astype(int)
     if classes:
@@ -136,21 +153,25 @@ def function_2d(net, x, y, path, *, classes=None, axis_labels=("$x_1$", "$x_2$")
         # same colour scale: where the fit is good the dots melt into the background
         ax.scatter(x_np[show, 0], x_np[show, 1], c=y_np[show, j], cmap="coolwarm", vmin=vmin, vmax=vmax,
                    s=10, edgecolors="k", linewidths=0.3)
-        fig.colorbar(mesh, ax=ax, label=f"$v_{{{j + 1}}}$")
+        out, want = (targets[j], targets[j]) if targets else (f"$v_{{{j + 1}}}$", f"$y_{{{j + 1}}}$")
+        fig.colorbar(mesh, ax=ax, label=out)
         ax.set(xlabel=axis_labels[0], ylabel=axis_labels[1],
-               title=f"learned output $v_{{{j + 1}}}(x)$; dots: target $y_{{{j + 1}}}$")
+               title=f"learned {out}(x); dots: {want} of the samples" if targets else
+               f"learned output {out}(x); dots: target {want}")
     return save_figure(fig, path)
 
 
-def _annotated_image(ax, values, row_labels, col_labels, fmt, cmap, norm=None):
-    """imshow with every cell labelled; the text turns white on dark cells so it stays legible."""
+def _annotated_image(ax, values, row_labels, col_labels, fmt, cmap, norm=None, notes=None):
+    """imshow with every cell labelled (and a second line from notes[i][j], where not empty); the
+    text turns white on dark cells so it stays legible."""
     cmap = matplotlib.colormaps.get_cmap(cmap).with_extremes(bad="0.85")  # missing cells (NaN) in light grey
     im = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
     if values.size <= 400:  # beyond that the digits would overlap
         for (i, j), val in np.ndenumerate(values):
             r, g, b, _ = im.cmap(im.norm(val)) if np.isfinite(val) else (1, 1, 1, 1)
             dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5  # perceived brightness of the cell
-            ax.text(j, i, fmt(val) if np.isfinite(val) else "–", ha="center", va="center",
+            note = f"\n{notes[i][j]}" if notes and notes[i][j] else ""
+            ax.text(j, i, (fmt(val) if np.isfinite(val) else "–") + note, ha="center", va="center",
                     color="w" if dark else "k", fontsize="small")
     long = max((len(str(c)) for c in col_labels), default=0) > 4 or len(col_labels) > 8
     ax.set_xticks(range(len(col_labels)), [str(c) for c in col_labels],
@@ -175,9 +196,10 @@ def confusion(matrix, classes, path):
     return save_figure(fig, path)
 
 
-def heatmap(table, row_labels, col_labels, path, *, title, cbar_label, log=False):
+def heatmap(table, row_labels, col_labels, path, *, title, cbar_label, log=False, notes=None):
     """A heat map of table (rows × columns, NaN for missing cells) with every value written in its
-    cell; log=True colours on a log scale, for quantities such as losses that span decades."""
+    cell, above notes[i][j] where given (such as "2/3 diverged"); log=True colours on a log scale,
+    for quantities such as losses that span decades."""
     t = np.asarray(table, dtype=float)
     if t.shape != (len(row_labels), len(col_labels)):
         raise UsageError(f"table of shape {t.shape} does not match {len(row_labels)} × {len(col_labels)} labels")
@@ -185,7 +207,7 @@ def heatmap(table, row_labels, col_labels, path, *, title, cbar_label, log=False
     norm = LogNorm(positive.min(), positive.max()) if log and positive.size and positive.min() < positive.max() else None
     fig = Figure(layout="constrained", figsize=(min(3 + 1.1 * len(col_labels), 18), min(2 + 0.6 * len(row_labels), 14)))
     ax = fig.subplots()
-    im = _annotated_image(ax, t, row_labels, col_labels, lambda v: f"{v:.3g}", "viridis", norm)
+    im = _annotated_image(ax, t, row_labels, col_labels, lambda v: f"{v:.3g}", "viridis", norm, notes)
     fig.colorbar(im, ax=ax, label=cbar_label)
     ax.set_title(title)
     return save_figure(fig, path)
@@ -200,8 +222,8 @@ def write_run_plots(folder, net, data, records, summary):
         names = data.inputs or ["$x_1$", "$x_2$"]
         if data.mean is not None:  # the network sees standardised inputs, and so does the plot
             names = [f"{n} (standardised)" for n in names]
-        paths.append(function_2d(net, data.x, data.y, os.path.join(folder, "function.png"),
-                                 classes=data.classes, axis_labels=names))
+        paths.append(function_2d(net, data.x, data.y, os.path.join(folder, "function.png"), classes=data.classes,
+                                 axis_labels=names, targets=data.targets, units=(data.y_mean, data.y_std)))
     if summary.get("confusion_matrix"):
         classes = summary.get("classes") or data.classes
         paths.append(confusion(summary["confusion_matrix"], classes, os.path.join(folder, "confusion.png")))

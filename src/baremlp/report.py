@@ -26,16 +26,25 @@ def machine():
 
 
 def summarize(s, net, data, history, loss, seconds):
-    """(summary, lines): summary.json's content and the report to print."""
+    """(summary, lines): summary.json's content and the report to print.  Losses are L on the data
+    the network was trained on (standardized targets, where they were); RMSE and R² of a regression
+    are in the data's own units."""
     lam_at_end = s.reg if s.reg_epochs is None or s.reg_epochs >= len(history) else 0.0
     final = evaluate(net, data.x, data.y, loss, lam_at_end)
     summary = {"final_loss": final["loss"], "final_objective": final["objective"],
                "epochs_run": len(history), "train_seconds": seconds, "loss": loss,
                "sizes": net.sizes, "machine": machine()}
-    lines = [f"final loss {final['loss']:.3e} after {len(history)} epochs in {seconds:.1f} s"]
+    scaled = " (L on standardized targets)" if data.y_mean is not None else ""
+    lines = [f"final loss {final['loss']:.3e}{scaled} after {len(history)} epochs in {seconds:.1f} s"]
+    units = (data.y_mean, data.y_std)
     if "accuracy" in final:
         summary["train_accuracy"] = final["accuracy"]
         lines.append(f"training accuracy {final['accuracy']:.4f}")
+    elif not data.classes:
+        train_fit = scores(net, data.x, data.y, loss, None, units)
+        summary.update(train_rmse=train_fit["rmse"], train_r2=train_fit["r2"])
+        lines.append(f"training RMSE {train_fit['rmse']:.4g}, R² {train_fit['r2']:.4f}"
+                     + (" (in the data's units)" if scaled else ""))
     if s.check_steps:
         summary["steps_down"] = sum(r["steps_down"] for r in history) / len(history)
         lines.append(f"the step lowered J on its own batch in {100 * summary['steps_down']:.1f} % of the steps")
@@ -47,19 +56,21 @@ def summarize(s, net, data, history, loss, seconds):
         lines.append(f"validation loss {val['loss']:.4g}" + (
             f", validation accuracy {val['accuracy']:.4f}" if "accuracy" in val else ""))
     if data.x_test is not None:
-        test = {f"test_{k}" if k in ("loss", "accuracy") else k: v
-                for k, v in scores(net, data.x_test, data.y_test, loss, data.classes).items()}
+        test = {f"test_{k}" if k in ("loss", "accuracy", "rmse", "r2") else k: v
+                for k, v in scores(net, data.x_test, data.y_test, loss, data.classes, units).items()}
         summary.update(test)
         lines.append(f"test loss {test['test_loss']:.4g}" + (
-            f", test accuracy {test['test_accuracy']:.4f}" if "test_accuracy" in test else ""))
+            f", test accuracy {test['test_accuracy']:.4f}" if "test_accuracy" in test else "") + (
+            f", test RMSE {test['test_rmse']:.4g}, R² {test['test_r2']:.4f}" if "test_rmse" in test else ""))
     if tracks_map(s):
         A = analysis.effective_map(net)
         summary["effective_map"] = A.tolist()
         summary["effective_map_convention"] = analysis.CONVENTION
         summary["effective_map_error"] = analysis.map_error(A)
         lines.append(analysis.report_map(net, data.x))
-    summary["relu_active_fraction"] = [f.tolist() for f in analysis.relu_active_fraction(net, data.x)]
-    summary["dead_units"] = analysis.dead_units(net, data.x)
+    active = analysis.relu_active_fraction(net, data.x)  # one pass over the data for the three below
+    summary["relu_active_fraction"] = [f.tolist() for f in active]
+    summary["dead_units"] = sum(int((f == 0).sum()) for f in active)
     if summary["dead_units"]:
-        lines.append(f"note: {summary['dead_units']} hidden unit(s) are off on every training sample (dead ReLUs)")
+        lines.append(analysis.dead_note(active, data.x.shape[0]))
     return summary, lines

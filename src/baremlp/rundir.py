@@ -4,7 +4,8 @@
     metrics.jsonl            one JSON line per finished epoch
     checkpoint.safetensors   parameters, momentum buffers, early stopping's best weights and where
                              training stood; rewritten atomically after every epoch
-    summary.json             written last: its presence means the run finished
+    summary.json             written last: its presence means the run finished (or diverged: then
+                             it says so, and a new run may replace it)
     *.png, tensorboard/      plots, and event logs with --tensorboard
 
 Every file is written atomically, so a run killed at any moment resumes from its last finished
@@ -14,8 +15,9 @@ import json
 import os
 
 from . import checkpoint
+from .data import keep_raw_targets
 from .errors import UsageError
-from .files import read_json, write_atomic, write_json
+from .files import check_writable_folder, read_json, write_atomic, write_json
 from .settings import Settings
 from .train import TrainState
 
@@ -46,14 +48,25 @@ class RunFolder:
     def finished(self):
         return os.path.exists(self.file("summary.json"))
 
+    def diverged(self):
+        return self.finished() and self.summary().get("diverged", False)
+
     def check_new(self, overwrite=False):
-        """Refuses a folder that holds a run already, unless it is to be overwritten."""
-        if self.holds_run() and not overwrite:
+        """Refuses a place that cannot take a new run: a file, a folder that holds a run (unless it is to
+        be overwritten, or its run diverged) or other files (unless overwrite), a place not writable."""
+        if os.path.exists(self.path) and not os.path.isdir(self.path):
+            raise UsageError(f"{self.path} is a file: expected a folder for the run (a new one)")
+        if self.holds_run() and not overwrite and not self.diverged():
             raise UsageError(f"{self.path} already holds a run: continue it with --resume {self.path}, "
                              "choose a new --out, or replace it with --overwrite")
+        if not self.holds_run() and os.path.isdir(self.path) and os.listdir(self.path) and not overwrite:
+            raise UsageError(f"{self.path} holds other files and no run: choose a new or empty folder, "
+                             "or write the run among them with --overwrite")
+        check_writable_folder(self.path)
 
     def start(self, s: Settings, overwrite=False):
-        """A new run: clears the run that the folder holds (if overwrite), then writes config.json."""
+        """A new run: clears the run that the folder holds (if overwrite, or if it diverged), then writes
+        config.json."""
         self.check_new(overwrite)
         if self.holds_run():
             for name in FILES:  # summary.json first: its presence means "finished"
@@ -63,28 +76,43 @@ class RunFolder:
         write_json(self.file("config.json"), s.to_dict())
         write_atomic(self.metrics, "")
 
-    def restore(self, net):
-        """Loads the last checkpoint into net; returns (TrainState, the records of its epochs).
-        metrics.jsonl is cut back to the checkpoint's epoch (a kill between the two writes)."""
+    def extend(self, s: Settings):
+        """More epochs for a run: config.json gets the new settings and a finished run is open again."""
+        write_json(self.file("config.json"), s.to_dict())
+        if self.finished():
+            os.remove(self.file("summary.json"))
+
+    def restore(self, net, data):
+        """Loads the last checkpoint into net; returns (TrainState, the records of its epochs, the
+        seconds trained so far).  metrics.jsonl is cut back to the checkpoint's epoch (a kill between
+        the two writes).  A run begun before --standardize scaled regression targets goes on with raw ones."""
         tensors, meta = checkpoint.load(self.checkpoint)
         net.load_state_dict(tensors)
+        if data.y_mean is not None and "mean" in tensors and "y_mean" not in tensors:
+            keep_raw_targets(data)
         epoch = meta["epoch"]
         records = read_json(self.metrics, lines=True)[:epoch] if os.path.exists(self.metrics) else []
         if len(records) < epoch:
             raise UsageError(f"cannot resume: {self.metrics} has {len(records)} epochs but the checkpoint {epoch}")
         write_atomic(self.metrics, "".join(json.dumps(r) + "\n" for r in records))
         state = TrainState(epoch, checkpoint.velocity_of(tensors, net.device), best_of(tensors, meta, self.checkpoint))
-        return state, records
+        seconds = meta.get("train_seconds")
+        if seconds is None:  # a checkpoint of an older version: the epochs' own times are what it kept
+            seconds = sum(r.get("time", 0.0) for r in records)
+        return state, records, seconds
 
     def append(self, record):
         with open(self.metrics, "a") as f:
             f.write(json.dumps(record) + "\n")
 
-    def save(self, net, s, data, state):
+    def save(self, net, s, data, state, seconds=None):
         """The checkpoint: parameters, momentum, early stopping's best weights, and in its header the
-        settings, where training stood and what predict needs (class and input names, scaling)."""
-        extra = {"mean": data.mean, "std": data.std} if data.mean is not None else {}
-        meta = {"settings": s.to_dict(), "epoch": state.epoch, "classes": data.classes, "inputs": data.inputs}
+        settings, where training stood (epoch, seconds trained) and what predict needs (class, input
+        and target names; the scaling of inputs and of regression targets)."""
+        extra = {name: getattr(data, name) for name in ("mean", "std", "y_mean", "y_std")
+                 if getattr(data, name) is not None}
+        meta = {"settings": s.to_dict(), "epoch": state.epoch, "classes": data.classes, "inputs": data.inputs,
+                "targets": data.targets, "train_seconds": seconds}
         if state.best is not None:
             meta["best_val_loss"], meta["best_epoch"] = state.best[0], state.best[1]
             extra.update({f"best.{k}": t for k, t in state.best[2].items()})

@@ -15,9 +15,10 @@ import torch
 from . import analysis, backprop, data as datamod
 from .model import MLP, resolve_device
 from .report import summarize, tracks_map
-from .rundir import Board, RunFolder
+from .errors import UsageError, check_fit
+from .rundir import Board, RunFolder, settings_of
 from .settings import Settings
-from .train import TrainState, train
+from .train import Diverged, TrainState, train, unscaled
 
 
 def build_net(s: Settings, data, device=None):
@@ -36,59 +37,86 @@ def describe(s: Settings, net, data, loss):
 def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, log=print, plots=True,
         tensorboard=False):
     """Trains as the settings say and returns (net, summary).  With `out`, writes the run folder
-    (a folder that already holds a run is refused unless overwrite=True, which clears it first);
-    with resume=True, continues the run in `out` from its last checkpoint."""
+    (a folder that already holds a run is refused unless overwrite=True, which clears it first, or
+    unless that run diverged); with resume=True, continues the run in `out` from its last checkpoint,
+    to more epochs than before if s.epochs says so.  Whatever cannot work is refused before any file
+    is written."""
     folder = RunFolder(out) if out else None
     if folder and not resume:
         folder.check_new(overwrite)  # before the data loads: the mistake is told at once
+    elif folder and folder.diverged():
+        raise UsageError(f"{out} holds a run that diverged: nothing to resume; start it anew with other "
+                         f"settings (baremlp train --out {out} ...)")
     board = Board(out) if tensorboard else None
     device = resolve_device(s.device)
     data = datamod.load(s)
     loss = datamod.loss_for(s.loss, data.classes)
+    check_fit(loss, data.y)  # the check train() makes, made before the run folder is written
     net = build_net(s, data, device)
-    state, prior = TrainState(), []
+    state, prior, seconds = TrainState(), [], 0.0
     if folder and not resume:
+        if folder.diverged():
+            log(f"{out} holds a run that diverged: replacing it")
         folder.start(s, overwrite)
     elif resume and not os.path.exists(folder.checkpoint):
         log(f"{out} has no checkpoint yet: starting its run from the beginning")
         folder.start(s, overwrite=True)
-    elif resume and folder.finished():
-        log(f"{out} is finished already (summary.json exists): nothing to resume")
-        folder.restore(net)
-        return net, folder.summary()
     elif resume:
-        state, prior = folder.restore(net)
+        before = settings_of(out)
+        state, prior, seconds = folder.restore(net, data)
+        if s.replace(epochs=before.epochs) != before:
+            raise UsageError(f"resuming {out} continues it with its own settings: only epochs may change")
+        if s.epochs < state.epoch:
+            raise UsageError(f"{out} has trained {state.epoch} epochs already: epochs {s.epochs} cannot shorten it")
+        if s.epochs != before.epochs:
+            folder.extend(s)
+            log(f"extending {out} from {before.epochs} to {s.epochs} epochs")
+        elif folder.finished():
+            log(f"{out} is finished already (summary.json exists): nothing to resume")
+            return net, folder.summary()
         if s.patience and state.best is None:
             log(f"note: {folder.checkpoint} holds no early-stopping state (an older checkpoint): "
                 "patience counts from here")
         log(f"resuming {out} after epoch {state.epoch} of {s.epochs}")
     log(describe(s, net, data, loss))
+    if big := unscaled(data.x, data.y):
+        log(f"note: unscaled {big}: SGD steps on them are huge (dead ReLUs, divergence); "
+            "--standardize scales them to mean 0, std 1")
     track = tracks_map(s)
+    t0 = time.perf_counter() - seconds  # train_seconds counts the whole run, across resumes
 
     def after_epoch(record, state):
+        del record["loss"]  # J's older name: in a run folder J is "objective" only, since "loss" reads as L
         if track:
             record["effective_map"] = analysis.effective_map(net).tolist()
         if folder:
             folder.append(record)
-            folder.save(net, s, data, state)
+            folder.save(net, s, data, state, time.perf_counter() - t0)
         if board:
             board.add(record)
         return False
 
-    t0 = time.perf_counter()
     val = (data.x_val, data.y_val) if data.x_val is not None else None
-    history = prior + train(
-        net, data.x, data.y, loss=loss, lr=s.lr, epochs=s.epochs, batch_size=s.batch_size, reg=s.reg,
-        reg_epochs=s.reg_epochs, seed=s.seed, momentum=s.momentum, schedule=s.schedule, val=val,
-        patience=s.patience, check_steps=s.check_steps, engine=s.engine, state=state, callback=after_epoch,
-        progress=progress)
-    if board:
-        board.close()
+    try:
+        history = prior + train(
+            net, data.x, data.y, loss=loss, lr=s.lr, epochs=s.epochs, batch_size=s.batch_size, reg=s.reg,
+            reg_epochs=s.reg_epochs, seed=s.seed, momentum=s.momentum, schedule=s.schedule, val=val,
+            patience=s.patience, check_steps=s.check_steps, engine=s.engine, state=state, callback=after_epoch,
+            progress=progress)
+    except Diverged as e:
+        if folder:  # the folder says what happened, and a new run may replace it
+            folder.write_summary({"diverged": True, "final_loss": None, "diverged_at_step": e.step,
+                                  "diverged_at_epoch": e.epoch, "error": str(e), "epochs_run": e.epoch - 1,
+                                  "train_seconds": time.perf_counter() - t0})
+        raise
+    finally:
+        if board:
+            board.close()
     summary, lines = summarize(s, net, data, history, loss, time.perf_counter() - t0)
     for line in lines:
         log(line)
     if folder:
-        folder.save(net, s, data, TrainState(len(history)))  # the final weights (the best, after early stopping)
+        folder.save(net, s, data, state, summary["train_seconds"])  # the final weights (the best, after early stopping)
         if plots:
             from .plots import write_run_plots  # matplotlib loads only when there is a folder to draw into
             written = write_run_plots(out, net, data, history, summary)

@@ -16,6 +16,7 @@ from .tables import TASKS
 from .sgd import SCHEDULES
 from .train import ENGINES
 
+PATHS = ("data", "test_data", "data_dir")  # the settings that name files or folders
 DATASETS = ("linear", "folded", "square", "fashion-mnist", "cifar10")
 CHOICES = {  # each list comes from the module that acts on it
     "dataset": DATASETS,
@@ -39,13 +40,15 @@ class Settings:
     dataset: str = option("linear", "linear | folded | square | fashion-mnist | cifar10 (ignored with --data)")
     data: typing.Optional[str] = option(None, "your own training table: a CSV with a header, or an .npz with arrays x and y")
     target: typing.Optional[str] = option(None, "with --data CSV: the target column(s), comma-separated")
+    features: typing.Optional[str] = option(None, "with --data CSV: the input columns, comma-separated; None: every column but the targets")
+    drop: typing.Optional[str] = option(None, "with --data CSV: columns to leave out (text such as names or cities), comma-separated")
     test_data: typing.Optional[str] = option(None, "with --data: a test table with the same columns")
     task: str = option("auto", "with --data: auto | regression | classification")
     n: typing.Optional[int] = option(None, "samples drawn for linear/folded/square; None: 1000 (square 2000)")
     noise: float = option(0.0, "std of Gaussian noise added to the linear data's targets")
     data_dir: typing.Optional[str] = option(None, "folder of Fashion-MNIST / CIFAR-10 files; None: the default place")
     val_fraction: float = option(0.0, "share of the training samples held out for validation")
-    standardize: bool = option(False, "scale inputs to mean 0, std 1 with statistics of the training split")
+    standardize: bool = option(False, "scale inputs, and regression targets, to mean 0, std 1 with statistics of the training split")
     # network
     hidden: typing.Tuple[int, ...] = option((3,), "hidden layer widths: 3 is the lab's 2-3-2 network")
     init: str = option("normal", "normal | uniform (both × init_scale) | he (× √(2/fan_in))")
@@ -74,6 +77,9 @@ class Settings:
     def __post_init__(self):
         for f in dataclasses.fields(self):
             object.__setattr__(self, f.name, _coerce(f.name, getattr(self, f.name), f.type))
+        for name in PATHS:  # absolute, so that a run folder's config resumes and evaluates from any folder
+            if getattr(self, name):
+                object.__setattr__(self, name, os.path.abspath(os.path.expanduser(getattr(self, name))))
         self.validate()
 
     @classmethod
@@ -107,8 +113,8 @@ class Settings:
         number("seed", self.seed, low=0, high=2**31 - 1, whole=True)
         if self.n is not None:
             number("n", self.n, low=1, whole=True)
-        if self.data is None and (self.target or self.test_data):
-            raise UsageError("target and test_data go with data: expected --data FILE as well")
+        if self.data is None and (self.target or self.test_data or self.features or self.drop):
+            raise UsageError("target, test_data, features and drop go with data: expected --data FILE as well")
         if self.patience and not self.val_fraction:
             raise UsageError(f"patience {self.patience} needs validation data: set val_fraction (--val-fraction) too")
         if not self.hidden or any(w < 1 for w in self.hidden):

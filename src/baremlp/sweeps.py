@@ -109,13 +109,15 @@ def write_rows(path, rows):
 
 
 def aggregate(rows, names):
-    """Mean and standard deviation over seeds of every metric, per configuration."""
+    """Mean and standard deviation over seeds of every metric, per configuration, over the runs that did
+    not diverge; how many did is counted apart."""
     groups = {}
     for row in rows:
         groups.setdefault(tuple(row[n] for n in names), []).append(row)
     table = []
     for key, group in groups.items():
-        entry = dict(zip(names, key), runs=len(group))
+        diverged = sum(r.get("diverged_at_step") is not None for r in group)
+        entry = dict(zip(names, key), runs=len(group), diverged=diverged)
         for m in METRICS:
             vals = [r[m] for r in group if r.get(m) is not None and math.isfinite(r[m])]
             if vals:
@@ -128,10 +130,11 @@ def markdown(table, names):
     metrics = [m for m in METRICS if any(m in e for e in table)]
     lines = ["| " + " | ".join(names + ["runs"] + metrics) + " |", "|" + "---|" * (len(names) + 1 + len(metrics))]
     for e in table:
-        cells = [str(e[n]) for n in names] + [str(e["runs"])]
+        runs = f"{e['runs']} ({e['diverged']} diverged)" if e["diverged"] else str(e["runs"])
+        cells = [str(e[n]) for n in names] + [runs]
         cells += [f"{e[m][0]:.3g} ± {e[m][1]:.2g}" if m in e else "–" for m in metrics]
         lines.append("| " + " | ".join(cells) + " |")
-    return "Mean ± standard deviation over seeds.\n\n" + "\n".join(lines) + "\n"
+    return ("Mean ± standard deviation over the seeds whose run did not diverge.\n\n" + "\n".join(lines) + "\n")
 
 
 def _heatmap(table, names, path):
@@ -142,12 +145,18 @@ def _heatmap(table, names, path):
     row_vals = list(dict.fromkeys(e[rows_of] for e in table)) if rows_of else [""]
     col_vals = list(dict.fromkeys(e[cols_of] for e in table)) if cols_of else [""]
     cells = [[[] for _ in col_vals] for _ in row_vals]
+    counts = [[[0, 0] for _ in col_vals] for _ in row_vals]  # diverged, runs
     for e in table:
+        i = row_vals.index(e[rows_of]) if rows_of else 0
+        j = col_vals.index(e[cols_of]) if cols_of else 0
+        counts[i][j][0] += e["diverged"]
+        counts[i][j][1] += e["runs"]
         if metric in e:
-            i = row_vals.index(e[rows_of]) if rows_of else 0
-            j = col_vals.index(e[cols_of]) if cols_of else 0
             cells[i][j].append(e[metric][0])
     grid_ = [[statistics.fmean(c) if c else math.nan for c in row] for row in cells]
+    notes = [[f"{d}/{n} diverged" if d else "" for d, n in row] for row in counts]
     rest = f" (mean over {', '.join(names[2:])} and seeds)" if len(names) > 2 else " (mean over seeds)"
+    if any(any(row) for row in notes):
+        rest += "\ncells marked n/m diverged: the mean leaves those runs out"
     plots.heatmap(grid_, [f"{rows_of}={v}" for v in row_vals], [f"{cols_of}={v}" if cols_of else "" for v in col_vals],
-                  path, title=f"{metric}{rest}", cbar_label=metric, log=metric == "final_loss")
+                  path, title=f"{metric}{rest}", cbar_label=metric, log=metric == "final_loss", notes=notes)

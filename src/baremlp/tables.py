@@ -1,8 +1,9 @@
 """Reads your own table into tensors for training, and new inputs for prediction.
 
 CSV: a header row of column names, then one example per row. You name the target column(s);
-every other column is an input. Inputs and regression targets must be finite numbers; a class
-target may hold any labels, numbered 0..K-1 in sorted order (numbers sorted as numbers).
+every other column is an input, unless you choose the inputs (features) or leave columns out
+(drop). Inputs and regression targets must be finite numbers; a class target may hold any
+labels, numbered 0..K-1 in sorted order (numbers sorted as numbers).
 NumPy .npz: array "x" (N, F) and array "y", (N,) or (N, T); integer or text y is read as class
 labels, float y as regression targets. Files are read with the csv module and with
 numpy.load(allow_pickle=False), so nothing in a file ever runs as code. Every problem is a
@@ -88,15 +89,15 @@ def _read_csv(path):
     return header, [r for _, r in body], [n for n, _ in body]
 
 
-def _numbers(path, header, rows, lines, columns, dtype):
-    """The named columns as an (N, len(columns)) tensor of finite numbers."""
+def _numbers(path, header, rows, lines, columns, dtype, hint=lambda column: ""):
+    """The named columns as an (N, len(columns)) tensor of finite numbers; hint(column) follows "not a number"."""
     index = [header.index(c) for c in columns]
     values = []
     for n, row in zip(lines, rows):
         values.append([_number(row[j]) for j in index])
         for j, v in zip(index, values[-1]):
             if v is None or not math.isfinite(v):
-                problem = "is not a number" if v is None else "is NaN or infinite, expected a finite number"
+                problem = "is not a number" + hint(header[j]) if v is None else "is NaN or infinite, expected a finite number"
                 raise _err(path, f"row {n}, column {header[j]!r}: {row[j]!r} {problem}")
     t = torch.tensor(values, dtype=dtype)
     bad = (~torch.isfinite(t)).nonzero()
@@ -151,14 +152,25 @@ def _encode(path, labels, where, column, classes):
     return torch.tensor([index[s] for s in labels], dtype=torch.int64), list(index)
 
 
-def from_csv(path, target, *, task=None, classes=None, inputs=None, dtype=torch.float32) -> Table:
-    """target: a column name, comma-separated names or a list. inputs/classes: the training ones, for test data."""
-    header, rows, lines = _read_csv(path)
-    targets = [t.strip() for t in (target.split(",") if isinstance(target, str) else target)]
-    missing = [t for t in targets if t not in header]
+def _columns(path, header, names, what):
+    """The columns named as target, --features or --drop ('a,b' or a list; None: none), each in the header."""
+    names = [n.strip() for n in (names.split(",") if isinstance(names, str) else names or [])]
+    missing = [n for n in names if n not in header]
     if missing:
-        raise _err(path, f"no target column {_names(missing)}; the columns are {_names(header)}")
-    rest = [c for c in header if c not in targets]
+        raise _err(path, f"no {what} column {_names(missing)}; the columns are {_names(header)}")
+    return names
+
+
+def from_csv(path, target, *, task=None, classes=None, inputs=None, features=None, drop=None,
+             dtype=torch.float32) -> Table:
+    """target, features (the inputs; default: all other columns), drop (columns left out): a name, 'a,b'
+    or a list. inputs/classes: the training ones, for test data."""
+    header, rows, lines = _read_csv(path)
+    targets = _columns(path, header, target, "target")
+    chosen, dropped = _columns(path, header, features, "--features"), _columns(path, header, drop, "--drop")
+    if set(chosen) & set(targets + dropped):
+        raise _err(path, f"--features {_names(chosen)} name a target or a dropped column: expected inputs only")
+    rest = chosen or [c for c in header if c not in targets and c not in dropped]
     if inputs is not None:
         inputs = list(inputs)
         lacking, extra = [c for c in inputs if c not in rest], [c for c in rest if c not in inputs]
@@ -170,7 +182,8 @@ def from_csv(path, target, *, task=None, classes=None, inputs=None, dtype=torch.
         raise _err(path, f"no input columns left: every column is a target ({_names(targets)})")
     j = header.index(targets[0])
     task = _task(path, task, classes, len(targets), lambda: [r[j] for r in rows])
-    x = _numbers(path, header, rows, lines, inputs, dtype)
+    x = _numbers(path, header, rows, lines, inputs, dtype,
+                 hint=lambda c: f" (leave the column out with --drop {c}, or choose the inputs with --features)")
     if task == "regression":
         return Table(x, _numbers(path, header, rows, lines, targets, dtype), inputs, targets, task, None)
     y, classes = _encode(path, [r[j] for r in rows], [f"row {n}, column {targets[0]!r}" for n in lines],

@@ -22,7 +22,7 @@ import torch
 
 from . import ops
 from .backprop import manual_epoch
-from .errors import UsageError, check_data, check_hyper
+from .errors import UsageError, check_data, check_fit, check_hyper
 from .evaluation import evaluate, make_loss
 from .sgd import SCHEDULES, batch_sizes, batches, epoch_order, lr_at, sgd_step
 
@@ -30,12 +30,36 @@ ENGINES = ("eager", "compiled", "manual")
 
 
 class Diverged(RuntimeError):
-    """The objective became NaN or infinite; `step` is the first update that produced it (1-based)."""
+    """The objective became NaN or infinite; `step` is the first update that produced it (1-based).
+    The message names the likely cause (see likely_cause)."""
 
-    def __init__(self, step, epoch, lr):
+    def __init__(self, step, epoch, lr, cause=None):
         self.step, self.epoch = step, epoch
         super().__init__(f"training diverged: the objective became non-finite at step {step} (epoch {epoch}); "
-                         f"try a smaller learning rate than {lr:g}")
+                         f"{cause or f'try a smaller learning rate than {lr:g}'}")
+
+
+UNSCALED = 10.0  # a column whose root mean square exceeds this is called unscaled: standardized data has 1
+TINY_LR = 1e-8   # below this a smaller step cannot be the cure
+
+
+def unscaled(x, y):
+    """'inputs up to 480 and targets up to 2e+04' for those far from unit scale, or '' (class labels are not scaled)."""
+    rms = lambda t: torch.linalg.vector_norm(t, dim=0).max() / math.sqrt(len(t))  # noqa: E731  (no copy of t)
+    big = [f"{name} up to {t.abs().max().item():.3g}" for name, t in (("inputs", x), ("targets", y))
+           if t.dtype.is_floating_point and not rms(t) <= UNSCALED]  # inf (overflow) counts
+    return " and ".join(big)
+
+
+def likely_cause(x, y, step, lr):
+    """What a divergence most likely comes from, as far as the data shows: inputs or targets far from
+    unit scale (their squares overflow, or their gradients make every step huge), else the step size."""
+    big = unscaled(x, y)
+    scale = f"unscaled {big}: standardize them (--standardize)" if big else ""
+    if step == 1 or lr < TINY_LR:  # non-finite before any update, or despite a negligible one: not the step size
+        return scale or f"this happened at lr {lr:g}, before the step size could matter: check the data's " \
+                        "magnitude and init_scale"
+    return f"{scale}, or try a smaller learning rate than {lr:g}" if big else None
 
 
 @dataclass
@@ -111,7 +135,8 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
     state: a TrainState to continue from (a resumed run); train keeps it current either way.
     callback(record, state): called after every epoch; returning True stops training.
     shuffle: False visits the samples in their given order every epoch (scikit-learn's shuffle=False).
-    Returns a list with one dict per epoch: epoch, loss (mean J over the epoch's steps), lr, reg, time, ...
+    Returns a list with one dict per epoch: epoch, objective (J = L + λ Σ‖W_i‖²_F, mean over the epoch's
+    steps; also under its older name loss), lr, reg, time, ...
     """
     loss_fn = make_loss(loss)
     check_hyper(lr=lr, epochs=epochs, batch_size=batch_size, reg=reg, reg_epochs=reg_epochs, momentum=momentum,
@@ -120,6 +145,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         raise UsageError(f"schedule {schedule!r} unknown: expected one of {', '.join(SCHEDULES)}")
     if patience and val is None:
         raise UsageError(f"patience {patience} needs validation data: pass val (the CLI: --val-fraction)")
+    check_fit(loss, y)  # before check_data: float class labels are named by their dtype, not their shape
     x, y = check_data(net, x, y)
     xv, yv = check_data(net, *val) if val is not None else (None, None)
     n, labels = x.shape[0], not y.dtype.is_floating_point
@@ -147,10 +173,12 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
                                           state.velocity, labels, check_steps)
         bad = ~torch.isfinite(losses)
         if bad.any():
-            raise Diverged(epoch * steps + int(bad.nonzero()[0]) + 1, epoch + 1, rate)
+            step = epoch * steps + int(bad.nonzero()[0]) + 1
+            raise Diverged(step, epoch + 1, rate, likely_cause(x, y, step, rate))
         # bookkeeping
         state.epoch = epoch + 1
-        record = {"epoch": state.epoch, "loss": (losses * sizes).sum().item() / n, "lr": rate, "reg": lam}
+        J = (losses * sizes).sum().item() / n
+        record = {"epoch": state.epoch, "objective": J, "loss": J, "lr": rate, "reg": lam}  # "loss": J's older name
         if labels:
             record["accuracy"] = correct.item() / n
         if check_steps:
