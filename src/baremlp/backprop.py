@@ -16,7 +16,7 @@ import torch
 from . import ops
 from .errors import UsageError, check_data, number
 from .evaluation import make_loss
-from .model import build_layers, forward
+from .model import build_layers, forward, pre_activations
 from .sgd import batches, update
 
 TOLERANCE = {torch.float32: 1e-4, torch.float64: 1e-6}  # gradcheck: largest relative error that agrees
@@ -68,13 +68,14 @@ def manual_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum, veloc
     the same arguments and return value (J of every step, correct predictions, steps that lowered J)."""
     check_loss(loss_fn)
     objective, params = ops.Objective(loss_fn), net.parameters
+    layers = build_layers(params)  # this epoch's ops, each keeping what its backward needs
     losses = []  # J of every step, kept on the device and read once an epoch
     correct = torch.zeros((), dtype=torch.long, device=net.device)
     down = 0
     with torch.no_grad():  # nothing here is for autograd: no graph is built at all
         for xb, yb in batches(x, y, order, batch_size):
             # forward and backward
-            J, v, grads = step(net.layers, xb, yb, objective, lam)
+            J, v, grads = step(layers, xb, yb, objective, lam)
             # update (sgd)
             update(params, grads, lr, momentum, velocity)
             losses.append(J)
@@ -88,12 +89,9 @@ def manual_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum, veloc
 def kept_samples(params, x, samples, margin, scan=4096):
     """Indices of the first `samples` rows of x (among the first `scan`) whose every hidden
     pre-activation has |u| ≥ margin: there ReLU is smooth and finite differences are valid."""
-    layers, h = build_layers(params), x[:scan]
-    far = torch.ones(h.shape[0], dtype=torch.bool, device=h.device)
-    for layer in layers[:-1]:
-        h = layer(h)
-        if isinstance(layer, ops.Linear):
-            far &= (h.abs() >= margin).all(1)
+    far = torch.ones(min(scan, x.shape[0]), dtype=torch.bool, device=x.device)
+    for u in pre_activations(build_layers(params), x[:scan]):
+        far &= (u.abs() >= margin).all(1)
     return far.nonzero().flatten()[:samples]
 
 

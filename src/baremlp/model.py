@@ -47,6 +47,16 @@ def forward(layers, x):
     return x
 
 
+def pre_activations(layers, x):
+    """The u = W h + b of every hidden layer, each (N, width): where each ReLU is on or off."""
+    us = []
+    for layer in layers[:-1]:
+        x = layer(x)
+        if isinstance(layer, Linear):
+            us.append(x)
+    return us
+
+
 class MLP:
     """A network of Linear + ReLU layers and a final Linear, parameters as plain leaf tensors.
 
@@ -81,7 +91,6 @@ class MLP:
                 W = torch.randn(fan_out, fan_in, generator=g, dtype=torch.float64) * scale
             self.weights.append(W.to(device, dtype).requires_grad_())
             self.biases.append(torch.zeros(fan_out, device=device, dtype=dtype, requires_grad=True))
-        self.layers = build_layers(self.parameters)
 
     @property
     def parameters(self):
@@ -97,17 +106,13 @@ class MLP:
         return self.weights[0].dtype
 
     def __call__(self, x):
-        """x: (N, fan_in) -> v: (N, fan_out)."""
-        return forward(self.layers, x)
+        """x: (N, fan_in) -> v: (N, fan_out).  The ops are made anew for each call: what they keep
+        for a backward (their inputs) is freed with them, not held until the next call."""
+        return forward(build_layers(self.parameters), x)
 
     def hidden(self, x):
         """The pre-activations u of every hidden layer, each (N, width): to see which ReLUs fire."""
-        us = []
-        for layer in self.layers[:-1]:
-            x = layer(x)
-            if isinstance(layer, Linear):
-                us.append(x)
-        return us
+        return pre_activations(build_layers(self.parameters), x)
 
     def predict_proba(self, x):
         """p = softmax(v): (N, fan_out) class probabilities."""
