@@ -1,5 +1,6 @@
-"""Run folders and checkpoints written by an earlier version still work: tests/data/v0.1.0 holds a
-run of baremlp 0.1.0 killed after its epoch-2 checkpoint, and what that run reported uninterrupted."""
+"""Run folders and checkpoints written by an earlier version still work: tests/data/v0 holds a run of
+baremlp 0.1.0 killed after its epoch-2 checkpoint (with momentum and early stopping), and what that
+run reported uninterrupted."""
 import json
 import shutil
 from pathlib import Path
@@ -11,18 +12,18 @@ from baremlp import checkpoint, inference, runner
 from baremlp.cli import main
 from baremlp.rundir import settings_of
 
-OLD = Path(__file__).parent / "data" / "v0.1.0"
+OLD = Path(__file__).parent / "data" / "v0"
 
 
 @pytest.fixture
 def killed(tmp_path):
-    return Path(shutil.copytree(OLD / "killed", tmp_path / "killed"))
+    return Path(shutil.copytree(OLD / "killed_with_momentum", tmp_path / "killed"))
 
 
 def test_an_old_killed_run_resumes_to_what_the_old_version_reported(killed):
     net, summary = runner.run(settings_of(killed), str(killed), resume=True, progress=False,
                               log=lambda *a: None, plots=False)
-    old = json.loads((OLD / "whole_summary.json").read_text())
+    old = json.loads((OLD / "killed_with_momentum_whole_summary.json").read_text())
     for key, value in old.items():
         torch.testing.assert_close(torch.tensor(summary[key], dtype=torch.float64),
                                    torch.tensor(value, dtype=torch.float64), rtol=1e-6, atol=1e-7, msg=key)
