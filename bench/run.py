@@ -44,6 +44,9 @@ from torch import nn
 
 from baremlp import MLP, datasets, train
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from helpers import torch_nn_copy  # noqa: E402  (the tests' oracle: torch.nn holding our parameters)
+
 try:  # the bench extra: pip install -e '.[bench]'
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
@@ -111,18 +114,6 @@ def put(rows, spread, row, column, r):
     """Writes ratio()'s median into the table and its (min, max) into the case's spreads."""
     rows[row][column] = r[0]
     spread[f"{row} | {column}"] = list(r[1:])
-
-
-def torch_nn_copy(net):
-    """torch.nn.Sequential(Linear, ReLU, ..., Linear) holding a copy of net's parameters."""
-    layers = []
-    for W, b in zip(net.weights, net.biases):
-        lin = nn.Linear(W.shape[1], W.shape[0], device=W.device)
-        with torch.no_grad():
-            lin.weight.copy_(W)
-            lin.bias.copy_(b)
-        layers += [lin, nn.ReLU()]
-    return nn.Sequential(*layers[:-1])
 
 
 def shuffled(x, y, seed=0):

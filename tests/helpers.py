@@ -1,6 +1,7 @@
 """One helper compares an op of ours with a torch.nn.functional reference (tests only may use it):
 forward values first, then autograd gradients, then central finite differences in float64."""
 import torch
+from torch import nn
 
 
 def compare(ours, reference, *inputs, atol=1e-10, grad_atol=1e-8, fd=True):
@@ -33,3 +34,16 @@ def away_from_kink(*shape, seed=0, margin=0.1):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(*shape, dtype=torch.float64, generator=g)
     return x.sign() * (x.abs() + margin)
+
+
+def torch_nn_copy(net):
+    """torch.nn.Sequential(Linear, ReLU, ..., Linear) holding a copy of net's parameters (the oracle of
+    tests/test_model.py, and the peer that bench/run.py times)."""
+    layers = []
+    for W, b in zip(net.weights, net.biases):
+        linear = nn.Linear(W.shape[1], W.shape[0], device=W.device, dtype=W.dtype)
+        with torch.no_grad():
+            linear.weight.copy_(W)
+            linear.bias.copy_(b)
+        layers += [linear, nn.ReLU()]
+    return nn.Sequential(*layers[:-1])

@@ -6,18 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from baremlp import MLP, ops
-
-
-def sequential_like(net):
-    """torch.nn's network with our parameters copied in: Linear, ReLU, ..., Linear."""
-    modules = []
-    for W, b in zip(net.weights, net.biases):
-        linear = nn.Linear(W.shape[1], W.shape[0], dtype=torch.float64)
-        with torch.no_grad():
-            linear.weight.copy_(W)
-            linear.bias.copy_(b)
-        modules += [linear, nn.ReLU()]
-    return nn.Sequential(*modules[:-1])
+from helpers import torch_nn_copy
 
 
 @pytest.mark.parametrize("sizes", [[2, 3, 2], [1, 1], [5, 8, 4, 3], [7, 16, 16, 16, 2]])
@@ -29,7 +18,7 @@ def test_mlp_equals_torch_nn_sequential(sizes, loss, reg):
     with torch.no_grad():  # non-zero biases, so that a wrong bias path cannot hide
         for b in net.biases:
             b.copy_(torch.randn(b.shape, generator=g, dtype=torch.float64) * 0.1)
-    reference = sequential_like(net)
+    reference = torch_nn_copy(net)
     x = torch.randn(9, sizes[0], generator=g, dtype=torch.float64)
     if loss == "mse":
         y = torch.randn(9, sizes[-1], generator=g, dtype=torch.float64)
