@@ -9,12 +9,13 @@ import sys
 import typing
 import warnings
 
-from . import inference, rundir, runner
+from . import distributed, inference, launcher, rundir, runner
 from .errors import UsageError
 from .experiments import noise_vs_reg
 from .files import write_csv
 from .settings import CHOICES, Settings, load_recipe, recipe_names
 from .sweeps import sweep
+from .train import Diverged
 
 
 class Parser(argparse.ArgumentParser):
@@ -92,7 +93,10 @@ def cmd_train(args):
         settings, out, recipe = rundir.settings_of(args.resume), args.resume, None
     else:
         (settings, recipe), out = settings_from_args(args), args.out
-    if recipe:
+    if args.nproc and args.nproc > 1 and distributed.world_size() == 1:
+        return launch(args, settings, out)
+    distributed.check_nproc(args.nproc)
+    if recipe and distributed.rank() == 0:  # with several processes, rank 0 alone prints
         log(f"recipe: {recipe}")
     try:
         net, summary = runner.run(settings, out, resume=bool(args.resume), overwrite=args.overwrite,
@@ -102,8 +106,17 @@ def cmd_train(args):
             raise KeyboardInterrupt(f"interrupted; {out} keeps the checkpoint of the last finished epoch: "
                                     f"continue with 'baremlp train --resume {out}'") from None
         raise
-    if args.quiet:
+    if args.quiet and summary:  # rank 0's (the other processes return none)
         print(f"final_loss {summary['final_loss']:.6g}")
+
+
+def launch(args, settings, out):
+    """--nproc N: the same command in N processes through torchrun, once what they would refuse is
+    checked here (so that a mistake is one line, not N failing processes)."""
+    distributed.check_batch(settings.batch_size, args.nproc)
+    if out and not args.resume:
+        rundir.RunFolder(out).check_new(args.overwrite)
+    launcher.launch(args.nproc, args.argv, out)
 
 
 def cmd_evaluate(args):
@@ -201,6 +214,9 @@ def build_parser():
     train.add_argument("--quiet", action="store_true", help="no progress or report; print only the final loss")
     train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
     train.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    train.add_argument("--nproc", type=positive_int, metavar="N",
+                       help="train in N processes on this machine (data parallel, through torchrun); the result "
+                       "equals one process's, so it is not a setting of the run (default: 1)")
     train.add_argument("--tensorboard", action="store_true",
                        help="also write TensorBoard event logs to --out/tensorboard (needs: pip install tensorboard)")
     add_settings_flags(train)
@@ -262,20 +278,32 @@ def main(argv=None):
     warnings.showwarning = show_note  # library warnings (a clamped batch size, ...) as one plain line
     try:
         args = build_parser().parse_args(argv)
+        args.argv = argv  # what --nproc passes on to its processes
         args.func(args)
     except SystemExit:
         raise
     except KeyboardInterrupt as e:
         print(f"error: {e or 'interrupted'}", file=sys.stderr)
         return 130
+    except launcher.WorkerFailed as e:  # one line, if the failed process has not printed its own
+        if str(e):
+            print(f"error: {e}", file=sys.stderr)
+        return e.status
+    except distributed.PeerLost:  # another process is gone, and torchrun (or --nproc's line) names it
+        if debug:
+            raise
+        return distributed.PEER_LOST
     except UsageError as e:  # the user's mistake, named in the message
         if debug:
             raise
-        print(f"error: {e}", file=sys.stderr)
+        if distributed.rank() == 0:  # under torchrun every process makes the same mistake: rank 0 tells it
+            print(f"error: {e}", file=sys.stderr)
         return 2
     except (RuntimeError, OSError) as e:
         if debug:
             raise
+        if distributed.rank() and isinstance(e, Diverged):  # every process diverged alike: rank 0 tells it
+            return 1
         if isinstance(e, (NotImplementedError, RecursionError)):  # RuntimeErrors that only a bug raises
             print(f"error: {type(e).__name__}: {e} ({BUG})", file=sys.stderr)
         else:  # a failure while running (a diverged run, a full disk, out of memory): one line

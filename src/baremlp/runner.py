@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from . import analysis, data as datamod
+from . import analysis, data as datamod, distributed
 from .model import MLP, resolve_device
 from .report import summarize, tracks_map
 from .rundir import Board, RunFolder
@@ -33,41 +33,68 @@ def describe(s: Settings, net, data, loss):
             f"lr {s.lr:g}{reg}, batch {s.batch_size}, {s.epochs} epochs")
 
 
-def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, log=print, plots=True,
-        tensorboard=False):
-    """Trains as the settings say and returns (net, summary).  With `out`, writes the run folder
-    (a folder that already holds a run is refused unless overwrite=True, which clears it first);
-    with resume=True, continues the run in `out` from its last checkpoint."""
-    folder = RunFolder(out) if out else None
-    if folder and not resume:
-        folder.check_new(overwrite)  # before the data loads: the mistake is told at once
-    board = Board(out) if tensorboard else None
-    device = resolve_device(s.device)
-    data = datamod.load(s)
-    loss = datamod.loss_for(s.loss, data.classes)
-    net = build_net(s, data, device)
+def open_run(folder, s, net, resume, overwrite, log):
+    """Starts the run folder, or reads it back to resume: returns (TrainState, the records of the
+    epochs done, whether the run is finished already)."""
     state, prior = TrainState(), []
     if folder and not resume:
         folder.start(s, overwrite)
     elif resume and not os.path.exists(folder.checkpoint):
-        log(f"{out} has no checkpoint yet: starting its run from the beginning")
+        log(f"{folder.path} has no checkpoint yet: starting its run from the beginning")
         folder.start(s, overwrite=True)
     elif resume and folder.finished():
-        log(f"{out} is finished already (summary.json exists): nothing to resume")
+        log(f"{folder.path} is finished already (summary.json exists): nothing to resume")
         folder.restore(net)
-        return net, folder.summary()
+        return state, prior, True
     elif resume:
         state, prior = folder.restore(net)
         if s.patience and state.best is None:
             log(f"note: {folder.checkpoint} holds no early-stopping state (an older checkpoint): "
                 "patience counts from here")
-        log(f"resuming {out} after epoch {state.epoch} of {s.epochs}")
-    log(describe(s, net, data, loss))
+        log(f"resuming {folder.path} after epoch {state.epoch} of {s.epochs}")
+    return state, prior, False
+
+
+def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, log=print, plots=True,
+        tensorboard=False):
+    """Trains as the settings say and returns (net, summary).  With `out`, writes the run folder
+    (a folder that already holds a run is refused unless overwrite=True, which clears it first);
+    with resume=True, continues the run in `out` from its last checkpoint.
+
+    Started by torchrun with several processes, every process trains (baremlp.distributed) and rank 0
+    alone reads and writes the run folder and prints; the others return (net, None)."""
+    group = distributed.join(s.device, s.batch_size)
+    try:
+        if group and group.rank:
+            out, log, progress, tensorboard = None, lambda *a: None, False, False
+            resume = False  # rank 0 reads the checkpoint and shares where training stands
+        return _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard)
+    finally:
+        distributed.leave()
+
+
+def _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard):
+    folder = RunFolder(out) if out else None
+    if folder and not resume:
+        folder.check_new(overwrite)  # before the data loads: the mistake is told at once
+    board = Board(out) if tensorboard else None
+    device = group.device if group else resolve_device(s.device)
+    data = datamod.load(s)
+    loss = datamod.loss_for(s.loss, data.classes)
+    net = build_net(s, data, device)
+    state, prior, finished = open_run(folder, s, net, resume, overwrite, log)
+    if group:  # rank 0's state on every rank (its parameters follow at the first epoch)
+        finished, state.epoch, state.best = distributed.share((finished, state.epoch, cpu(state.best)))
+    if finished:
+        return net, folder.summary() if folder else None
+    log(describe(s, net, data, loss) + (f", on {group.size} processes" if group else ""))
     track = tracks_map(s)
 
     def after_epoch(record, state):
         if track:
             record["effective_map"] = analysis.effective_map(net).tolist()
+        if group and device.type == "cpu":  # gloo's all_reduce returns when done; a GPU's would need a sync
+            record["allreduce_time"], group.allreduce_seconds = group.allreduce_seconds, 0.0
         if folder:
             folder.append(record)
             folder.save(net, s, data, state)
@@ -82,6 +109,8 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         reg_epochs=s.reg_epochs, seed=s.seed, momentum=s.momentum, schedule=s.schedule, val=val,
         patience=s.patience, check_steps=s.check_steps, engine=s.engine, state=state, callback=after_epoch,
         progress=progress)
+    if group and group.rank:
+        return net, None
     if board:
         board.close()
     summary, lines = summarize(s, net, data, history, loss, time.perf_counter() - t0)
@@ -96,3 +125,8 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         folder.write_summary(summary)
         log(f"run folder: {out}")
     return net, summary
+
+
+def cpu(best):
+    """Early stopping's best epoch with its weights on the CPU, to share between processes."""
+    return best and (best[0], best[1], {k: t.cpu() for k, t in best[2].items()})

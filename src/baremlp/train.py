@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from . import ops
+from . import distributed, ops
 from .errors import UsageError, check_data, check_hyper, number
 from .evaluation import evaluate, make_loss
 from .sgd import SCHEDULES, batch_sizes, epoch_order, lr_at, sgd_step
@@ -86,6 +86,8 @@ def engine_for(engine, net, check_steps):
     compiled one cannot run)."""
     if engine not in ENGINES:
         raise UsageError(f"engine {engine!r} unknown: expected one of {', '.join(ENGINES)}")
+    if distributed.active():  # torchrun started several processes: they train as one (baremlp.distributed)
+        return distributed.epoch_function(engine, check_steps)
     if engine == "compiled":
         if check_steps:
             warnings.warn("check_steps needs the eager engine (it inspects every step): using it")
@@ -169,7 +171,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         history.append(record)
         if callback and callback(record, state):
             stop = True
-        if stop:
+        if distributed.any_rank(stop):  # with several processes, all of them stop in the same epoch
             break
     if patience and state.best is not None:
         net.load_state_dict(state.best[2])
