@@ -116,7 +116,12 @@ def launch(args, settings, out):
     distributed.check_batch(settings.batch_size, args.nproc)
     if out and not args.resume:
         rundir.RunFolder(out).check_new(args.overwrite)
-    launcher.launch(args.nproc, args.argv, out)
+    try:
+        launcher.launch(args.nproc, args.argv, out)
+    except launcher.WorkerFailed as e:
+        if str(e) and not args.quiet:
+            print(file=sys.stderr)  # ends the progress bar that a killed rank 0 leaves open
+        raise
 
 
 def cmd_evaluate(args):
