@@ -149,13 +149,16 @@ def test_bad_input_gets_one_line_and_status_2(argv, message):
     assert done.stderr.startswith(message) and done.stderr.count("\n") == 1
 
 
-def test_batch_checks_in_python():
-    distributed.check_batch(64, 2)
-    distributed.check_batch(1, 1)  # one process: per-sample SGD as ever
-    with pytest.raises(UsageError, match="data parallelism|nothing to share"):
-        distributed.check_batch(1, 4)
+def test_checks_in_python():
+    assert distributed.check(64, "cpu", 2, 2) == torch.device("cpu")
+    assert distributed.check(1, "cpu", 1, 1) == torch.device("cpu")  # one process: per-sample SGD as ever
+    with pytest.raises(UsageError, match="nothing to share"):
+        distributed.check(1, "cpu", 4, 4)
     with pytest.raises(UsageError, match="batch_size 3 is smaller than the 4 processes"):
-        distributed.check_batch(3, 4)
+        distributed.check(3, "cpu", 4, 2)
+    if not torch.cuda.is_available():
+        with pytest.raises(UsageError, match="CUDA is not available"):
+            distributed.check(64, "cuda", 2, 2)
 
 
 def free_port():

@@ -75,8 +75,9 @@ def check_nproc(nproc):
                          "drop --nproc under torchrun (its --nproc-per-node says how many)")
 
 
-def check_batch(batch_size, size):
-    """Refuses a batch that cannot be shared among `size` processes."""
+def check(batch_size, device_setting, size, local_size):
+    """Refuses what `size` processes, `local_size` of them on this machine, cannot do; returns the
+    device the setting means ("cpu", or "cuda" without an index: each process takes its own GPU)."""
     if size > 1 and batch_size == 1:
         raise UsageError(f"batch_size 1 with {size} processes: per-sample SGD updates after every sample, so a step "
                          "has one sample to compute and nothing to share; use one process, or a batch of at least "
@@ -84,6 +85,15 @@ def check_batch(batch_size, size):
     if batch_size < size:
         raise UsageError(f"batch_size {batch_size} is smaller than the {size} processes: expected a batch of at "
                          "least one sample per process")
+    device = resolve_device(device_setting)
+    if device.type == "cuda" and size > 1:
+        if device.index is not None:
+            raise UsageError(f"device {device_setting!r} with {size} processes: each process takes the GPU of its "
+                             "LOCAL_RANK, so expected --device cuda")
+        if local_size > torch.cuda.device_count():
+            raise UsageError(f"{local_size} processes with device {device_setting!r}, but this machine has "
+                             f"{torch.cuda.device_count()} GPU(s), one per process: start fewer, or use --device cpu")
+    return device
 
 
 def join(device_setting, batch_size):
@@ -93,25 +103,17 @@ def join(device_setting, batch_size):
     size = world_size()
     if size == 1:
         return None
-    check_batch(batch_size, size)
-    rank_, local = rank(), int(os.environ["LOCAL_RANK"])
-    device = resolve_device(device_setting)
+    device = check(batch_size, device_setting, size, int(os.environ["LOCAL_WORLD_SIZE"]))
     if device.type == "cuda":
-        if device.index is not None:
-            raise UsageError(f"device {device_setting!r} with {size} processes: each process takes the GPU of its "
-                             "LOCAL_RANK, so expected --device cuda")
-        if local >= torch.cuda.device_count():
-            raise UsageError(f"LOCAL_RANK {local} has no GPU: this machine has {torch.cuda.device_count()}; start at "
-                             "most that many processes on it with --device cuda")
-        device = torch.device("cuda", local)
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=TIMEOUT,
                                 device_id=device if device.type == "cuda" else None)
-    if rank_:
+    if rank():
         warnings.simplefilter("ignore")  # rank 0 alone prints, notes included
     global GROUP
-    GROUP = Group(rank_, size, device)
+    GROUP = Group(rank(), size, device)
     return GROUP
 
 
