@@ -126,15 +126,23 @@ def test_kill_9_of_a_rank_stops_the_run_and_resume_continues(tmp_path, rank):
     assert errors(stderr) == [errors(stderr)[0]] and errors(stderr)[0].startswith(f"error: rank {rank} of 2 (pid ")
     assert "killed by signal SIGKILL" in stderr and f"--resume {folder}" in stderr
     assert not (folder / "summary.json").exists(), "the run finished before the kill"
-    _, meta = weights(folder)  # intact: it loads, and it holds the last or (killed between the two writes)
-    assert 2 <= meta["epoch"] <= epochs_done(folder) <= meta["epoch"] + 1 < 40  # the last but one epoch recorded
-    # resumed with another number of processes, it ends where one uninterrupted process does
+    _, meta = weights(folder)  # intact: it loads, at the last epoch of metrics.jsonl or (a kill between the
+    # two writes) the one before, which resume cuts metrics.jsonl back to
+    assert 2 <= meta["epoch"] <= epochs_done(folder) <= meta["epoch"] + 1 < 40
+    # resumed with another number of processes (1), it ends where one uninterrupted process does;
+    # resumed with the same number (2), where an uninterrupted run of 2 processes does, bit for bit
     other = ["--nproc", "2"] if rank == 0 else []
     done = baremlp("train", "--resume", str(folder), *other, "--quiet")
     assert done.returncode == 0, done.stderr
-    (resumed, meta), (whole, _) = weights(folder), one_process(tmp_path, "whole", epochs=40)
+    resumed, meta = weights(folder)
     assert meta["epoch"] == 40 and epochs_done(folder) == 40
-    assert max_difference({k: resumed[k] for k in whole}, whole) < 1e-5
+    if rank == 0:
+        whole = baremlp("train", *flags(SQUARE | {"epochs": 40}), "--nproc", "2", "--out", str(tmp_path / "whole"))
+        assert whole.returncode == 0, whole.stderr
+        assert all(torch.equal(resumed[k], t) for k, t in weights(tmp_path / "whole")[0].items())
+    else:
+        whole = one_process(tmp_path, "whole", epochs=40)[0]
+        assert max_difference({k: resumed[k] for k in whole}, whole) < 1e-5
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -173,7 +181,7 @@ def test_torchrun_runs_the_same_steps_as_nproc(tmp_path):
     bit for bit, as --nproc with the same number of processes."""
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", "2",
                 "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{free_port()}", "--rdzv-id", "test",
-                "-m", "baremlp", "train"]
+                "-m", "baremlp", "--", "train"]  # "--": torchrun would read --n as an abbreviation of its own
     done = subprocess.run([*torchrun, *flags(SQUARE), "--out", str(tmp_path / "torchrun")], capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -201,3 +209,13 @@ def test_early_stopping_stops_every_process_in_the_same_epoch(tmp_path):
     b = json.loads((tmp_path / "one" / "summary.json").read_text())
     assert a["epochs_run"] == b["epochs_run"] < 60
     assert a["val_loss"] == pytest.approx(b["val_loss"], abs=1e-5)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two GPUs (bench/gpu_check.sh runs it where they are)")
+def test_two_gpus_with_nccl_end_where_one_does(tmp_path):
+    """Each rank on the GPU of its LOCAL_RANK, the sum through NCCL."""
+    done = baremlp("train", *flags(SQUARE), "--device", "cuda", "--nproc", "2", "--out", str(tmp_path / "two"))
+    assert done.returncode == 0, done.stderr
+    one = one_process(tmp_path, "one", device="cuda")[0]
+    assert max_difference(weights(tmp_path / "two")[0], one) < 1e-5

@@ -279,6 +279,8 @@ def show_note(message, category, filename, lineno, file=None, line=None):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--"]:  # torchrun -m baremlp -- train ...: the "--" that keeps torchrun off our flags
+        argv = argv[1:]
     debug = "--debug" in argv
     warnings.showwarning = show_note  # library warnings (a clamped batch size, ...) as one plain line
     try:

@@ -1,0 +1,70 @@
+#!/usr/bin/env python
+"""Benchmark: the Fashion-MNIST recipe on 1 process and on N, measured in one run.
+
+    .venv/bin/python bench/distributed.py [--nproc 2] [--epochs 30] [--repeats 2] [--out DIR]
+
+Each repeat trains `baremlp train --recipe fashion-mnist` with one process (torch's default
+threads, one per core), with one process of one thread, and with --nproc N (torchrun gives each
+process one thread: OMP_NUM_THREADS=1), interleaved so that machine noise hits all alike.  From every run's
+metrics.jsonl and summary.json it takes the test accuracy, the time per epoch (the median over the
+epochs after the first, which is the burn-in) and the share of that time spent in all_reduce (rank 0's
+wall time inside the call: the sum itself and the wait for the slower rank).  It prints one row per
+process count: medians over the repeats with their min-max, and the time per epoch over one
+process's of one thread (the ratio within each repeat, median and min-max).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+EXE = os.path.join(os.path.dirname(sys.executable), "baremlp")
+
+
+def train(nproc, threads, epochs, folder):
+    argv = [EXE, "train", "--recipe", "fashion-mnist", "--epochs", str(epochs), "--out", folder, "--quiet"]
+    env = dict(os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {}))
+    subprocess.run(argv + (["--nproc", str(nproc)] if nproc > 1 else []), check=True, stdout=subprocess.DEVNULL,
+                   env=env)
+    with open(os.path.join(folder, "metrics.jsonl")) as f:
+        records = [json.loads(line) for line in f][1:]  # the first epoch is the burn-in
+    with open(os.path.join(folder, "summary.json")) as f:
+        accuracy = json.load(f)["test_accuracy"]
+    seconds = statistics.median(r["time"] for r in records)
+    share = sum(r.get("allreduce_time", 0.0) for r in records) / sum(r["time"] for r in records)
+    return {"accuracy": accuracy, "epoch_seconds": seconds, "allreduce_share": share}
+
+
+def spread(values, fmt):
+    return f"{format(statistics.median(values), fmt)} ({format(min(values), fmt)}-{format(max(values), fmt)})"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nproc", type=int, default=2, help="processes to compare with one (default: 2)")
+    parser.add_argument("--epochs", type=int, default=30, help="epochs per run (default: 30, the recipe's)")
+    parser.add_argument("--repeats", type=int, default=2, help="runs of each (default: 2)")
+    parser.add_argument("--out", help="folder for the runs (default: a temporary one)")
+    args = parser.parse_args()
+    root = args.out or tempfile.mkdtemp(prefix="bench-distributed-")
+    print(f"machine: {os.cpu_count()} cores; recipe fashion-mnist, {args.epochs} epochs, {args.repeats} repeats")
+    configs = {"1 process, default threads": (1, None), "1 process, 1 thread": (1, 1),
+               f"{args.nproc} processes, 1 thread each": (args.nproc, None)}  # None: as torch or torchrun chooses
+    runs = {name: [] for name in configs}
+    for i in range(args.repeats):
+        for name, (nproc, threads) in configs.items():
+            runs[name].append(train(nproc, threads, args.epochs, os.path.join(root, f"p{nproc}-t{threads}-r{i}")))
+            print(f"  repeat {i + 1}, {name}: {runs[name][-1]}", flush=True)
+    base = runs["1 process, 1 thread"]
+    print("\n| run | test accuracy | s / epoch | × 1 process of 1 thread | share in all_reduce |")
+    print("|---|---|---|---|---|")
+    for name, rs in runs.items():
+        ratios = [r["epoch_seconds"] / one["epoch_seconds"] for r, one in zip(rs, base)]
+        print(f"| {name} | {spread([r['accuracy'] for r in rs], '.4f')} | {spread([r['epoch_seconds'] for r in rs], '.2f')} "
+              f"| {spread(ratios, '.2f')} | {spread([r['allreduce_share'] for r in rs], '.1%')} |")
+
+
+if __name__ == "__main__":
+    main()
