@@ -3,9 +3,11 @@
 
     .venv/bin/python bench/distributed.py [--nproc 2] [--epochs 30] [--repeats 2] [--out DIR]
 
-Each repeat trains `baremlp train --recipe fashion-mnist` with one process (torch's default
-threads, one per core), with one process of one thread, and with --nproc N (torchrun gives each
-process one thread: OMP_NUM_THREADS=1), interleaved so that machine noise hits all alike.  From every run's
+Each repeat trains `baremlp train --recipe fashion-mnist` with one process of one thread and with
+--nproc N (torchrun gives each process one thread: OMP_NUM_THREADS=1), and with --default-threads
+also with one process of torch's default threads (one per core), interleaved so that machine noise
+hits all alike.  (On a machine that other work shares, a process of several OpenMP threads waits at
+every barrier for its slowest thread: there one thread per process is the fair comparison.)  From every run's
 metrics.jsonl and summary.json it takes the test accuracy, the time per epoch (the median over the
 epochs after the first, which is the burn-in) and the share of that time spent in all_reduce (rank 0's
 wall time inside the call: the sum itself and the wait for the slower rank).  It prints one row per
@@ -46,12 +48,15 @@ def main():
     parser.add_argument("--nproc", type=int, default=2, help="processes to compare with one (default: 2)")
     parser.add_argument("--epochs", type=int, default=30, help="epochs per run (default: 30, the recipe's)")
     parser.add_argument("--repeats", type=int, default=2, help="runs of each (default: 2)")
+    parser.add_argument("--default-threads", action="store_true", help="also one process of torch's default threads")
     parser.add_argument("--out", help="folder for the runs (default: a temporary one)")
     args = parser.parse_args()
     root = args.out or tempfile.mkdtemp(prefix="bench-distributed-")
     print(f"machine: {os.cpu_count()} cores; recipe fashion-mnist, {args.epochs} epochs, {args.repeats} repeats")
-    configs = {"1 process, default threads": (1, None), "1 process, 1 thread": (1, 1),
-               f"{args.nproc} processes, 1 thread each": (args.nproc, None)}  # None: as torch or torchrun chooses
+    configs = {"1 process, 1 thread": (1, 1), f"{args.nproc} processes, 1 thread each": (args.nproc, None),
+               "1 process, default threads": (1, None)}  # None: as torch or torchrun chooses
+    if not args.default_threads:
+        del configs["1 process, default threads"]
     runs = {name: [] for name in configs}
     for i in range(args.repeats):
         for name, (nproc, threads) in configs.items():
