@@ -54,7 +54,7 @@ class Group:
     rank: int            # 0 .. size − 1; rank 0 writes the run folder and prints
     size: int            # P, the number of processes
     device: torch.device  # cuda:LOCAL_RANK with NCCL, the CPU with gloo
-    allreduce_seconds: float = 0.0  # time in all_reduce since the last take(): the cost of the sum
+    allreduce_seconds: float = 0.0  # time in all_reduce since the runner last read it: the cost of the sum
 
 
 def world_size():
@@ -121,8 +121,7 @@ def leave():
     global GROUP
     if dist.is_initialized():
         dist.destroy_process_group()
-    PEER_LOST = 3  # exit status of a process whose collective failed because another process is gone
-GROUP = None
+    GROUP = None
 
 
 def active():
