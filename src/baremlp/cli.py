@@ -290,7 +290,8 @@ def main(argv=None):
     except SystemExit:
         raise
     except KeyboardInterrupt as e:
-        print(f"error: {e or 'interrupted'}", file=sys.stderr)
+        if distributed.rank() == 0:  # Ctrl-C reaches every process: rank 0 tells it
+            print(f"error: {e or 'interrupted'}", file=sys.stderr)
         return 130
     except launcher.WorkerFailed as e:  # one line, if the failed process has not printed its own
         if str(e):

@@ -12,6 +12,7 @@ import logging
 import signal
 
 from torch.distributed import run as torchrun
+from torch.distributed.elastic.multiprocessing.api import SignalException
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 
 from .distributed import PEER_LOST
@@ -37,6 +38,10 @@ def launch(nproc, argv, out=None):
         torchrun.run(args)
     except ChildFailedError as e:
         raise failed(e.failures, nproc, out) from None
+    except SignalException as e:  # this process was signalled, and torchrun stopped the ranks
+        if e.sigval == signal.SIGINT:  # Ctrl-C reached the ranks too, and rank 0 has told it
+            raise WorkerFailed("", 130) from None
+        raise WorkerFailed(f"stopped by {signal.Signals(e.sigval).name}" + resume_hint(out), 128 + e.sigval) from None
 
 
 def failed(failures, nproc, out):
@@ -55,6 +60,10 @@ def failed(failures, nproc, out):
         how = "lost contact with the others"
     else:
         how = f"exited with status {failure.exitcode}"
-    keep = (f"; {out} keeps the checkpoint of its last finished epoch: continue with 'baremlp train --resume {out}'"
+    return WorkerFailed(f"rank {rank} of {nproc} (pid {failure.pid}) {how}, so torchrun stopped the others"
+                        + resume_hint(out), 1)
+
+
+def resume_hint(out):
+    return (f"; {out} keeps the checkpoint of its last finished epoch: continue with 'baremlp train --resume {out}'"
             if out else "")
-    return WorkerFailed(f"rank {rank} of {nproc} (pid {failure.pid}) {how}, so torchrun stopped the others{keep}", 1)

@@ -114,6 +114,8 @@ def _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard):
     if board:
         board.close()
     summary, lines = summarize(s, net, data, history, loss, time.perf_counter() - t0)
+    if group:
+        summary["processes"] = group.size  # not a setting, but the last bits of the result depend on it
     for line in lines:
         log(line)
     if folder:
