@@ -63,8 +63,8 @@ def world_size():
 
 
 def rank():
-    """This process's rank as torchrun set it (0 outside torchrun)."""
-    return int(os.environ.get("RANK", 0))
+    """This process's rank as torchrun set it (0 outside torchrun, whatever else set RANK)."""
+    return int(os.environ.get("RANK", 0)) if world_size() > 1 else 0
 
 
 def check_nproc(nproc):
