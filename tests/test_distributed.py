@@ -121,27 +121,27 @@ def kill_rank(tmp_path, rank, epochs):
 
 @pytest.mark.parametrize("rank", [1, pytest.param(0, marks=pytest.mark.slow)])
 def test_kill_9_of_a_rank_stops_the_run_and_resume_continues(tmp_path, rank):
-    folder, seconds, status, stderr = kill_rank(tmp_path, rank, epochs=40)
+    folder, seconds, status, stderr = kill_rank(tmp_path, rank, epochs=20)
     assert status == 1 and seconds < 60
     assert errors(stderr) == [errors(stderr)[0]] and errors(stderr)[0].startswith(f"error: rank {rank} of 2 (pid ")
     assert "killed by signal SIGKILL" in stderr and f"--resume {folder}" in stderr
     assert not (folder / "summary.json").exists(), "the run finished before the kill"
     _, meta = weights(folder)  # intact: it loads, at the last epoch of metrics.jsonl or (a kill between the
     # two writes) the one before, which resume cuts metrics.jsonl back to
-    assert 2 <= meta["epoch"] <= epochs_done(folder) <= meta["epoch"] + 1 < 40
+    assert 2 <= meta["epoch"] <= epochs_done(folder) <= meta["epoch"] + 1 < 20
     # resumed with another number of processes (1), it ends where one uninterrupted process does;
     # resumed with the same number (2), where an uninterrupted run of 2 processes does, bit for bit
     other = ["--nproc", "2"] if rank == 0 else []
     done = baremlp("train", "--resume", str(folder), *other, "--quiet")
     assert done.returncode == 0, done.stderr
     resumed, meta = weights(folder)
-    assert meta["epoch"] == 40 and epochs_done(folder) == 40
+    assert meta["epoch"] == 20 and epochs_done(folder) == 20
     if rank == 0:
-        whole = baremlp("train", *flags(SQUARE | {"epochs": 40}), "--nproc", "2", "--out", str(tmp_path / "whole"))
+        whole = baremlp("train", *flags(SQUARE | {"epochs": 20}), "--nproc", "2", "--out", str(tmp_path / "whole"))
         assert whole.returncode == 0, whole.stderr
         assert all(torch.equal(resumed[k], t) for k, t in weights(tmp_path / "whole")[0].items())
     else:
-        whole = one_process(tmp_path, "whole", epochs=40)[0]
+        whole = one_process(tmp_path, "whole", epochs=20)[0]
         assert max_difference({k: resumed[k] for k in whole}, whole) < 1e-5
 
 
