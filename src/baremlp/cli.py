@@ -95,7 +95,7 @@ def cmd_train(args):
         (settings, recipe), out = settings_from_args(args), args.out
     if args.nproc and args.nproc > 1 and distributed.world_size() == 1:
         return launch(args, settings, out)
-    distributed.check_nproc(args.nproc)
+    launcher.check_nproc(args.nproc)
     if recipe and distributed.rank() == 0:  # with several processes, rank 0 alone prints
         log(f"recipe: {recipe}")
     try:

@@ -67,14 +67,6 @@ def rank():
     return int(os.environ.get("RANK", 0)) if world_size() > 1 else 0
 
 
-def check_nproc(nproc):
-    """Under torchrun, --nproc (if given) must be the number of processes torchrun started on this machine."""
-    local = int(os.environ.get("LOCAL_WORLD_SIZE", 1))
-    if nproc is not None and nproc != local:
-        raise UsageError(f"--nproc {nproc}, but torchrun started {local} processes on this machine: "
-                         "drop --nproc under torchrun (its --nproc-per-node says how many)")
-
-
 def check(batch_size, device_setting, size, local_size):
     """Refuses what `size` processes, `local_size` of them on this machine, cannot do; returns the
     device the setting means ("cpu", or "cuda" without an index: each process takes its own GPU)."""
@@ -141,14 +133,11 @@ def any_rank(flag):
     """True on every rank if it is True on any: all ranks stop training in the same epoch."""
     if not active():
         return flag
-    t = torch.tensor([float(bool(flag))], device=_device())
+    nccl = dist.get_backend() == "nccl"  # whose collectives take tensors on this rank's GPU only
+    t = torch.tensor([float(bool(flag))], device=torch.cuda.current_device() if nccl else "cpu")
     with peers():
         dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return bool(t.item())
-
-
-def _device():
-    return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
 
 
 def broadcast_(tensors):

@@ -9,6 +9,7 @@ torchrun starts the processes, watches them, and stops all of them when one fail
 failure becomes one line naming the rank.  Several machines: torchrun's own flags (docs/distributed.md).
 """
 import logging
+import os
 import signal
 
 from torch.distributed import run as torchrun
@@ -16,6 +17,7 @@ from torch.distributed.elastic.multiprocessing.api import SignalException
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 
 from .distributed import PEER_LOST
+from .errors import UsageError
 
 
 class WorkerFailed(RuntimeError):
@@ -24,6 +26,14 @@ class WorkerFailed(RuntimeError):
     def __init__(self, message, status):
         super().__init__(message)
         self.status = status
+
+
+def check_nproc(nproc):
+    """Under torchrun, --nproc (if given) must be the number of processes torchrun started on this machine."""
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", 1))
+    if nproc is not None and nproc != local:
+        raise UsageError(f"--nproc {nproc}, but torchrun started {local} processes on this machine: "
+                         "drop --nproc under torchrun (its --nproc-per-node says how many)")
 
 
 def launch(nproc, argv, out=None):
