@@ -10,12 +10,13 @@ import sys
 import typing
 import warnings
 
-from . import backprop, inference, rundir, runner
+from . import backprop, distributed, inference, launcher, rundir, runner
 from .errors import UsageError
 from .experiments import noise_vs_reg
 from .files import write_csv
 from .settings import CHOICES, Settings, load_recipe, recipe_names
 from .sweeps import sweep
+from .train import Diverged
 
 
 class Parser(argparse.ArgumentParser):
@@ -100,7 +101,10 @@ def cmd_train(args):
             settings = settings.replace(epochs=args.epochs)
     else:
         (settings, recipe), out = settings_from_args(args), args.out
-    if recipe:
+    if args.nproc and args.nproc > 1 and distributed.world_size() == 1:
+        return launch(args, settings, out)
+    launcher.check_nproc(args.nproc)
+    if recipe and distributed.rank() == 0:  # with several processes, rank 0 alone prints
         log(f"recipe: {recipe}")
     try:
         net, summary = runner.run(settings, out, resume=bool(args.resume), overwrite=args.overwrite,
@@ -110,8 +114,22 @@ def cmd_train(args):
             raise KeyboardInterrupt(f"interrupted; {out} keeps the checkpoint of the last finished epoch: "
                                     f"continue with 'baremlp train --resume {out}'") from None
         raise
-    if args.quiet:
+    if args.quiet and summary:  # rank 0's (the other processes return none)
         print(f"final_loss {summary['final_loss']:.6g}")
+
+
+def launch(args, settings, out):
+    """--nproc N: the same command in N processes through torchrun, once what they would refuse is
+    checked here (so that a mistake is one line, not N failing processes)."""
+    distributed.check(settings.batch_size, settings.device, args.nproc, args.nproc)
+    if out and not args.resume:
+        rundir.RunFolder(out).check_new(args.overwrite)
+    try:
+        launcher.launch(args.nproc, args.argv, out)
+    except launcher.WorkerFailed as e:
+        if str(e) and not args.quiet:
+            print(file=sys.stderr)  # ends the progress bar that a killed rank 0 leaves open
+        raise
 
 
 def cmd_evaluate(args):
@@ -224,6 +242,9 @@ def build_parser():
     train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint "
                        "(with --epochs N: train it further, to N epochs in all)")
     train.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    train.add_argument("--nproc", type=positive_int, metavar="N",
+                       help="train in N processes on this machine (data parallel, through torchrun); the result "
+                       "equals one process's, so it is not a setting of the run (default: 1)")
     train.add_argument("--tensorboard", action="store_true",
                        help="also write TensorBoard event logs to --out/tensorboard (needs: pip install tensorboard)")
     add_settings_flags(train)
@@ -306,24 +327,39 @@ def join_negative_values(argv):
 
 def main(argv=None):
     argv = join_negative_values(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--"]:  # torchrun -m baremlp -- train ...: the "--" that keeps torchrun off our flags
+        argv = argv[1:]
     debug = "--debug" in argv
     warnings.showwarning = show_note  # library warnings (a clamped batch size, ...) as one plain line
     try:
         args = build_parser().parse_args(argv)
+        args.argv = argv  # what --nproc passes on to its processes
         status = args.func(args)  # a command may return its exit status (gradcheck: 1 when gradients disagree)
     except SystemExit:
         raise
     except KeyboardInterrupt as e:
-        print(f"error: {e or 'interrupted'}", file=sys.stderr)
+        if distributed.rank() == 0:  # Ctrl-C reaches every process: rank 0 tells it
+            print(f"error: {e or 'interrupted'}", file=sys.stderr)
         return 130
+    except launcher.WorkerFailed as e:  # one line, if the failed process has not printed its own
+        if str(e):
+            print(f"error: {e}", file=sys.stderr)
+        return e.status
+    except distributed.PeerLost:  # another process is gone, and torchrun (or --nproc's line) names it
+        if debug:
+            raise
+        return distributed.PEER_LOST
     except UsageError as e:  # the user's mistake, named in the message
         if debug:
             raise
-        print(f"error: {e}", file=sys.stderr)
+        if distributed.rank() == 0:  # under torchrun every process makes the same mistake: rank 0 tells it
+            print(f"error: {e}", file=sys.stderr)
         return 2
     except (RuntimeError, OSError) as e:
         if debug:
             raise
+        if distributed.rank() and isinstance(e, Diverged):  # every process diverged alike: rank 0 tells it
+            return 1
         if isinstance(e, (NotImplementedError, RecursionError)):  # RuntimeErrors that only a bug raises
             print(f"error: {type(e).__name__}: {e} ({BUG})", file=sys.stderr)
         else:  # a failure while running (a diverged run, a full disk, out of memory): one line

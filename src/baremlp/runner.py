@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from . import analysis, backprop, data as datamod
+from . import analysis, backprop, data as datamod, distributed
 from .model import MLP, resolve_device
 from .report import summarize, tracks_map
 from .errors import UsageError, check_fit
@@ -40,7 +40,53 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
     (a folder that already holds a run is refused unless overwrite=True, which clears it first, or
     unless that run diverged); with resume=True, continues the run in `out` from its last checkpoint,
     to more epochs than before if s.epochs says so.  Whatever cannot work is refused before any file
-    is written."""
+    is written.
+
+    Started by torchrun with several processes, every process trains (baremlp.distributed) and rank 0
+    alone reads and writes the run folder and prints; the others return (net, None)."""
+    group = distributed.join(s.device, s.batch_size)
+    try:
+        if group and group.rank:
+            out, log, progress, tensorboard = None, lambda *a: None, False, False
+            resume = False  # rank 0 reads the checkpoint and shares where training stands
+        return _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard)
+    finally:
+        distributed.leave()
+
+
+def open_run(folder, s, net, data, resume, overwrite, log):
+    """Starts the run folder, or reads it back to resume: returns (TrainState, the records of the
+    epochs done, the seconds trained so far, whether the run is finished already)."""
+    state, prior, seconds = TrainState(), [], 0.0
+    if folder and not resume:
+        if folder.diverged():
+            log(f"{folder.path} holds a run that diverged: replacing it")
+        folder.start(s, overwrite)
+    elif resume and not os.path.exists(folder.checkpoint):
+        log(f"{folder.path} has no checkpoint yet: starting its run from the beginning")
+        folder.start(s, overwrite=True)
+    elif resume:
+        before = settings_of(folder.path)
+        state, prior, seconds = folder.restore(net, data)
+        if s.replace(epochs=before.epochs) != before:
+            raise UsageError(f"resuming {folder.path} continues it with its own settings: only epochs may change")
+        if s.epochs < state.epoch:
+            raise UsageError(f"{folder.path} has trained {state.epoch} epochs already: epochs {s.epochs} cannot "
+                             "shorten it")
+        if s.epochs != before.epochs:
+            folder.extend(s)
+            log(f"extending {folder.path} from {before.epochs} to {s.epochs} epochs")
+        elif folder.finished():
+            log(f"{folder.path} is finished already (summary.json exists): nothing to resume")
+            return state, prior, seconds, True
+        if s.patience and state.best is None:
+            log(f"note: {folder.checkpoint} holds no early-stopping state (an older checkpoint): "
+                "patience counts from here")
+        log(f"resuming {folder.path} after epoch {state.epoch} of {s.epochs}")
+    return state, prior, seconds, False
+
+
+def _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard):
     folder = RunFolder(out) if out else None
     if folder and not resume:
         folder.check_new(overwrite)  # before the data loads: the mistake is told at once
@@ -48,37 +94,17 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         raise UsageError(f"{out} holds a run that diverged: nothing to resume; start it anew with other "
                          f"settings (baremlp train --out {out} ...)")
     board = Board(out) if tensorboard else None
-    device = resolve_device(s.device)
+    device = group.device if group else resolve_device(s.device)
     data = datamod.load(s)
     loss = datamod.loss_for(s.loss, data.classes)
     check_fit(loss, data.y)  # the check train() makes, made before the run folder is written
     net = build_net(s, data, device)
-    state, prior, seconds = TrainState(), [], 0.0
-    if folder and not resume:
-        if folder.diverged():
-            log(f"{out} holds a run that diverged: replacing it")
-        folder.start(s, overwrite)
-    elif resume and not os.path.exists(folder.checkpoint):
-        log(f"{out} has no checkpoint yet: starting its run from the beginning")
-        folder.start(s, overwrite=True)
-    elif resume:
-        before = settings_of(out)
-        state, prior, seconds = folder.restore(net, data)
-        if s.replace(epochs=before.epochs) != before:
-            raise UsageError(f"resuming {out} continues it with its own settings: only epochs may change")
-        if s.epochs < state.epoch:
-            raise UsageError(f"{out} has trained {state.epoch} epochs already: epochs {s.epochs} cannot shorten it")
-        if s.epochs != before.epochs:
-            folder.extend(s)
-            log(f"extending {out} from {before.epochs} to {s.epochs} epochs")
-        elif folder.finished():
-            log(f"{out} is finished already (summary.json exists): nothing to resume")
-            return net, folder.summary()
-        if s.patience and state.best is None:
-            log(f"note: {folder.checkpoint} holds no early-stopping state (an older checkpoint): "
-                "patience counts from here")
-        log(f"resuming {out} after epoch {state.epoch} of {s.epochs}")
-    log(describe(s, net, data, loss))
+    state, prior, seconds, finished = open_run(folder, s, net, data, resume, overwrite, log)
+    if group:  # rank 0's state on every rank (its parameters follow at the first epoch)
+        finished, state.epoch, state.best = distributed.share((finished, state.epoch, cpu(state.best)))
+    if finished:
+        return net, folder.summary() if folder else None
+    log(describe(s, net, data, loss) + (f", on {group.size} processes" if group else ""))
     if big := unscaled(data.x, data.y):
         log(f"note: unscaled {big}: SGD steps on them are huge (dead ReLUs, divergence); "
             "--standardize scales them to mean 0, std 1")
@@ -89,6 +115,8 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         del record["loss"]  # J's older name: in a run folder J is "objective" only, since "loss" reads as L
         if track:
             record["effective_map"] = analysis.effective_map(net).tolist()
+        if group and device.type == "cpu":  # gloo's all_reduce returns when done; a GPU's would need a sync
+            record["allreduce_time"], group.allreduce_seconds = group.allreduce_seconds, 0.0
         if folder:
             folder.append(record)
             folder.save(net, s, data, state, time.perf_counter() - t0)
@@ -112,7 +140,11 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
     finally:
         if board:
             board.close()
+    if group and group.rank:
+        return net, None
     summary, lines = summarize(s, net, data, history, loss, time.perf_counter() - t0)
+    if group:
+        summary["processes"] = group.size  # not a setting, but the last bits of the result depend on it
     for line in lines:
         log(line)
     if folder:
@@ -124,6 +156,11 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         folder.write_summary(summary)
         log(f"run folder: {out}")
     return net, summary
+
+
+def cpu(best):
+    """Early stopping's best epoch with its weights on the CPU, to share between processes."""
+    return best and (best[0], best[1], {k: t.cpu() for k, t in best[2].items()})
 
 
 def gradcheck(s: Settings, samples=32):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from . import ops
+from . import distributed, ops
 from .backprop import manual_epoch
 from .errors import UsageError, check_data, check_fit, check_hyper
 from .evaluation import evaluate, make_loss
@@ -106,6 +106,8 @@ def engine_for(engine, net, check_steps):
     compiled one cannot run)."""
     if engine not in ENGINES:
         raise UsageError(f"engine {engine!r} unknown: expected one of {', '.join(ENGINES)}")
+    if distributed.active():  # torchrun started several processes: they train as one (baremlp.distributed)
+        return distributed.epoch_function(engine, check_steps)
     if engine == "manual":
         return manual_epoch
     if engine == "compiled":
@@ -196,7 +198,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         history.append(record)
         if callback and callback(record, state):
             stop = True
-        if stop:
+        if distributed.any_rank(stop):  # with several processes, all of them stop in the same epoch
             break
     if patience and state.best is not None:
         net.load_state_dict(state.best[2])
