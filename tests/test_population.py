@@ -154,7 +154,7 @@ def test_the_experiments_answer_follows_the_intervals():
               (1.0, 0.1): (-0.09, -0.12, -0.06, 100),  # helps
               (2.0, 0.1): (-0.02, -0.05, 0.01, 100)}  # the interval holds 0
     assert _answer(change, [0.0, 1.0, 2.0], [0.0, 0.1]) == (
-        "**Answer** (clean held-out error, against λ = 0): λ helps measurably at σ = 1 (λ = 0.1: -9.0 %, "
+        "**Answer** (clean held-out error, against λ = 0): λ helps measurably at σ = 1 (1 of 1 λ; best λ = 0.1: -9.0 %, "
         "95 % interval -12.0 to -6.0 %); no λ helps measurably at σ = 2; every λ > 0 tested hurts at σ = 0.")
 
 

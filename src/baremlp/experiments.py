@@ -41,7 +41,7 @@ def noise_vs_reg(out, *, noises=NOISES, regs=REGS, seeds=100, n=100, epochs=100,
     cells = {key: _mean_interval(list(by_seed.values())) for key, by_seed in runs.items()}
     change = {(noise, reg): _paired_change(runs.get(("test_loss", noise, 0.0), {}), runs.get(("test_loss", noise, reg), {}))
               for noise in noises for reg in regs[1:]}
-    _plot(cells, noises, regs, seeds, os.path.join(out, "noise_vs_reg.png"))
+    _plot(cells, change, noises, regs, seeds, os.path.join(out, "noise_vs_reg.png"))
     report = _report(cells, change, noises, regs, base, seeds)
     write_atomic(os.path.join(out, "report.md"), report)
     log(report)
@@ -67,27 +67,36 @@ def _paired_change(base, other):
     return (change, *bootstrap(pairs, ratio), len(seeds))
 
 
-def _plot(cells, noises, regs, seeds, path):
+def _errorbars(ax, xs, triples, label):
+    """Points at the means, bars from low to high: triples are (mean, low, high)."""
+    mean, low, high = zip(*triples)
+    ax.errorbar(xs, mean, yerr=[[m - lo for m, lo in zip(mean, low)], [hi - m for m, hi in zip(mean, high)]],
+                marker="o", capsize=3, label=label)
+
+
+def _plot(cells, change, noises, regs, seeds, path):
     from matplotlib.figure import Figure  # matplotlib loads only when the experiment draws
     from .plots import save_figure
-    fig = Figure(layout="constrained", figsize=(11, 4.2))
-    axes = fig.subplots(1, 2)
+    fig = Figure(layout="constrained", figsize=(15, 4.4))
+    axes = fig.subplots(1, 3)
     xs = [r if r > 0 else min(r for r in regs if r > 0) / 3 for r in regs]  # λ = 0 drawn left of the rest
     for i, noise in enumerate(noises):
         shift = 1.06 ** (i - (len(noises) - 1) / 2)  # side by side, so that the bars do not hide each other
+        label = f"noise σ = {noise:g}"
         for ax, metric in zip(axes, METRICS):
-            mean, low, high = zip(*(cells.get((metric, noise, r), (math.nan,) * 3) for r in regs))
-            ax.errorbar([x * shift for x in xs], mean, yerr=[[m - lo for m, lo in zip(mean, low)],
-                                                             [hi - m for m, hi in zip(mean, high)]],
-                        marker="o", capsize=3, label=f"noise σ = {noise:g}")
-    for ax, label in zip(axes, METRICS.values()):
+            _errorbars(ax, [x * shift for x in xs], [cells.get((metric, noise, r), (math.nan,) * 3) for r in regs], label)
+        _errorbars(axes[2], [x * shift for x in xs[1:]], [[100 * v for v in change[noise, r][:3]] for r in regs[1:]], label)
+    for ax, label in zip(axes, [*METRICS.values(), "clean MSE against λ = 0, same seeds (%)"]):
         ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xticks(xs, [f"{r:g}" for r in regs])
-        ax.set_xlabel("λ (leftmost point: λ = 0)")
+        ax.set_xticks(xs if ax is not axes[2] else xs[1:], [f"{r:g}" for r in (regs if ax is not axes[2] else regs[1:])])
+        ax.set_xlabel("λ (leftmost point: λ = 0)" if ax is not axes[2] else "λ")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    axes[0].legend()
+    for ax in axes[:2]:
+        ax.set_yscale("log")
+    axes[2].axhline(0, color="black", linewidth=0.8)
+    axes[2].set_yscale("symlog", linthresh=10)  # ±10 % linear, beyond that logarithmic: +260 % and −3 % both show
+    axes[2].legend()
     fig.suptitle(f"Does regularization improve training? Rotation data, 2-3-2 network: mean over {seeds} seeds, "
                  "bars: 95 % bootstrap interval")
     return save_figure(fig, path)
@@ -109,7 +118,8 @@ def _answer(change, noises, regs):
         if lower:
             best = min(lower, key=lambda r: change[noise, r][0])
             c, lo, hi, _ = change[noise, best]
-            helps.append(f"σ = {noise:g} (λ = {best:g}: {100 * c:+.1f} %, 95 % interval {100 * lo:+.1f} to {100 * hi:+.1f} %)")
+            helps.append(f"σ = {noise:g} ({len(lower)} of {len(regs) - 1} λ; best λ = {best:g}: {100 * c:+.1f} %, "
+                         f"95 % interval {100 * lo:+.1f} to {100 * hi:+.1f} %)")
         elif all(change[noise, r][1] > 0 for r in regs[1:]):
             hurts.append(f"σ = {noise:g}")
         else:

@@ -5,7 +5,7 @@ with its own seed (and, if asked, its own lr, λ and noise).
 
 The members' parameters are stacked on a leading axis, W_i: (S, fan_out, fan_in), b_i: (S, fan_out),
 their data as x: (S, N, fan_in), and an epoch is the compiled engine's epoch (baremlp.compiled) mapped
-over that axis by torch.func.vmap.  So every member takes the steps of its own run, through the same
+over that axis by torch.func.vmap (baremlp.stacked).  So every member takes the steps of its own run, through the same
 ops.objective and sgd.update, while each kernel does the work of all S.  Per-sample SGD on the 2-3-2
 network is where this pays: a single run spends nearly all its time on per-step overhead, which the
 members share (bench/population.py measures it).
@@ -19,22 +19,19 @@ A member that diverges is recorded as a sweep records a diverged run, {"final_lo
 per epoch, not the validation loss (its summary has it).  Where torch.compile is unavailable the
 members are trained one after another by runner.run, with a note.
 """
-import contextlib
 import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
 import time
 import warnings
 
-import torch
-
-from . import analysis, compiled, data as datamod, datasets
+from . import compiled, data as datamod, datasets
 from .errors import UsageError
-from .evaluation import make_loss
 from .files import write_json
 from .model import resolve_device
-from .report import summarize, tracks_map
+from .report import summarize
 from .rundir import RunFolder
 from .runner import build_net, run as run_one
-from .sgd import batch_sizes, epoch_order, lr_at
+from .stacked import one_thread, train
 from .train import Diverged, TrainState
 
 VARIES = ("seed", "lr", "reg", "noise")  # what may differ between members; every other setting is shared
@@ -65,96 +62,6 @@ def check(members):
                          "train these runs one by one (runner.run, or baremlp sweep --no-population)")
 
 
-class Population:
-    """The members' networks with their parameters stacked on a leading axis: W_i (S, fan_out, fan_in),
-    b_i (S, fan_out).  analysis.effective_map works on it as on one MLP (W @ A multiplies member by
-    member) and gives A: (S, fan_out, fan_in)."""
-
-    def __init__(self, nets):
-        self.nets = nets
-        self.parameters = [torch.stack([net.parameters[i].detach() for net in nets])
-                           for i in range(len(nets[0].parameters))]
-
-    @property
-    def weights(self):
-        return self.parameters[0::2]
-
-    def unstack(self):
-        """Copies each member's parameters back into its own MLP."""
-        with torch.no_grad():
-            for k, net in enumerate(self.nets):
-                for p, stacked in zip(net.parameters, self.parameters):
-                    p.copy_(stacked[k])
-
-
-@contextlib.contextmanager
-def one_thread():
-    """A population step is a dozen small kernels: threads would spend more on meeting than on work
-    (20x slower on a busy 2-core machine), so one process uses one thread; `workers` adds processes.
-    Every population size is its own compile, and all of them count against one compiled function:
-    dynamo's limit of 8 (then it falls back to far slower uncompiled code) is raised to 64 meanwhile."""
-    import torch._dynamo  # the compiler's machinery: loaded only where a population trains
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch._dynamo.config.patch(recompile_limit=64):
-            yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def train(members, nets, data):
-    """Trains the members' networks together, in place.  Returns each member's history (one record
-    per epoch, as train.train's) and the step at which it diverged (None where it did not)."""
-    s, S = members[0], len(members)
-    loss_fn = make_loss(datamod.loss_for(s.loss, data[0].classes))
-    pop = Population(nets)
-    device, dtype = nets[0].device, nets[0].dtype
-    x = torch.stack([d.x for d in data]).to(device, dtype)  # (S, N, fan_in)
-    y = torch.stack([d.y for d in data]).to(device)  # (S, N, fan_out) targets, or (S, N) class indices
-    labels = not y.dtype.is_floating_point
-    y = y if labels else y.to(dtype)
-    n = x.shape[1]
-    batch_size = min(s.batch_size, n)
-    if s.batch_size > n:
-        warnings.warn(f"batch_size {s.batch_size} is larger than the {n} samples: using {n}")
-    sizes = torch.tensor(batch_sizes(n, batch_size), dtype=dtype, device=device)  # (steps,)
-    velocity = [torch.zeros_like(p) for p in pop.parameters] if s.momentum else []
-    epoch_fn = compiled.get_epoch(loss_fn, s.momentum, labels, population=True)
-    histories, diverged = [[] for _ in members], [None] * S
-    for epoch in range(s.epochs):
-        t0 = time.perf_counter()
-        rates = [lr_at(m.lr, epoch, m.epochs, m.schedule) for m in members]
-        lams = [m.reg if m.reg_epochs is None or epoch < m.reg_epochs else 0.0 for m in members]
-        orders = {seed: epoch_order(n, seed, epoch) for seed in {m.seed for m in members}}  # shared by a seed's members
-        order = torch.stack([orders[m.seed] for m in members]).to(device)  # (S, n)
-        pop.parameters, velocity, J, correct = compiled.scan_batches(
-            epoch_fn, pop.parameters, velocity, x, y, order, batch_size,
-            torch.tensor(rates, dtype=dtype, device=device), torch.tensor(lams, dtype=dtype, device=device))
-        # bookkeeping, as train.train does it for one network: J (S, steps), correct (S, steps)
-        bad = ~torch.isfinite(J)
-        for k in bad.any(1).nonzero().flatten().tolist():
-            if diverged[k] is None:
-                diverged[k] = epoch * J.shape[1] + int(bad[k].nonzero()[0]) + 1
-        if all(d is not None for d in diverged):
-            break
-        losses = ((J * sizes).sum(1) / n).tolist()
-        accuracy = (correct.sum(1) / n).tolist() if labels else None
-        maps = analysis.effective_map(pop).tolist() if tracks_map(s) else None
-        seconds = time.perf_counter() - t0
-        for k in range(S):
-            if diverged[k] is None:
-                record = {"epoch": epoch + 1, "loss": losses[k], "lr": rates[k], "reg": lams[k]}
-                if labels:
-                    record["accuracy"] = accuracy[k]
-                record["time"] = seconds
-                if maps:
-                    record["effective_map"] = maps[k]
-                histories[k].append(record)
-    pop.unstack()
-    return histories, diverged
-
-
 def run_members(members, outs=None, *, workers=1, log=None):
     """Trains the members (Settings differing only in VARIES) as one population and returns one
     summary dict each, as runner.run's.  outs: a run folder for each member, written as a finished
@@ -172,39 +79,43 @@ def run_members(members, outs=None, *, workers=1, log=None):
             summaries[i::workers] = part
         return summaries
     device = resolve_device(members[0].device)
-    loaded = {}
-    data = [loaded.setdefault((m.seed, m.noise), datamod.load(m)) for m in members]  # lr and λ leave data alone
-    nets = [build_net(m, d, device) for m, d in zip(members, data)]
-    if not compiled.available(nets[0]):
-        warnings.warn("population training needs torch.compile: training the members one after another")
-        return [_one_by_one(m, out) for m, out in zip(members, outs)]
     with one_thread(), warnings.catch_warnings():
         # vmap over the scan traces one slice through a per-member fallback once, at compile time
         warnings.filterwarnings("ignore", message="There is a performance drop because we have not yet implemented")
-        folders = [RunFolder(out) if out else None for out in outs]
-        for m, folder in zip(members, folders):
-            if folder:
-                folder.start(m, overwrite=True)
+        loaded = {}
+        data = [loaded.setdefault((m.seed, m.noise), datamod.load(m)) for m in members]  # lr and λ leave data alone
+        nets = [build_net(m, d, device) for m, d in zip(members, data)]
+        if not compiled.available(nets[0]):
+            warnings.warn("population training needs torch.compile: training the members one after another")
+            return [_one_by_one(m, out) for m, out in zip(members, outs)]
         t0 = time.perf_counter()
         histories, diverged = train(members, nets, data)
         seconds = time.perf_counter() - t0
         loss = datamod.loss_for(members[0].loss, data[0].classes)
         summaries = []
-        for m, net, d, history, step, folder in zip(members, nets, data, histories, diverged, folders):
+        for m, net, d, history, step in zip(members, nets, data, histories, diverged):
             if step is None:
-                summary = summarize(m, net, d, history, loss, seconds / len(members))[0]
+                summary = summarize(m, net, d, history, loss, seconds / len(members))[0]  # its share of the time
                 summary["population"] = {"size": len(members), "train_seconds": seconds}
             else:
-                summary = {"final_loss": None, "diverged_at_step": step}
-            if folder:
-                folder.write_metrics(history)
-                if step is None:
-                    folder.save(net, m, d, TrainState(len(history)))
-                folder.write_summary(summary)
+                summary = {"final_loss": None, "diverged_at_step": step}  # as a sweep records a diverged run
             summaries.append(summary)
+    jobs = [job for job in zip(outs, members, nets, data, histories, summaries) if job[0]]
+    with ThreadPoolExecutor(16) as pool:  # each file is fsynced: waits on the disk, which threads share
+        list(pool.map(lambda job: _write_folder(*job), jobs))
     if log:
         log(f"population of {len(members)} trained in {seconds:.1f} s")
     return summaries
+
+
+def _write_folder(out, s, net, data, history, summary):
+    """A member's run folder as a finished single run leaves it (a diverged one: no checkpoint)."""
+    folder = RunFolder(out)
+    folder.start(s, overwrite=True)  # clears what an interrupted run of it left
+    folder.write_metrics(history)
+    if summary["final_loss"] is not None:
+        folder.save(net, s, data, TrainState(len(history)))
+    folder.write_summary(summary)  # last: its presence means "finished"
 
 
 def _one_by_one(s, out):

@@ -84,7 +84,8 @@ def sweep(base: Settings, values: dict, seeds: int, out, *, workers=1, populatio
             row["seed"] = s.seed
             row.update({m: summary.get(m) for m in (*METRICS, "diverged_at_step") if m in summary})
             rows.append(row)
-            write_rows(os.path.join(out, "runs.csv"), rows)
+            if not together or len(rows) == len(jobs):  # a population's rows come all at once: one write
+                write_rows(os.path.join(out, "runs.csv"), rows)
             outcome = (f"final loss {summary['final_loss']:.3g}" if summary["final_loss"] is not None
                        else f"diverged at step {summary['diverged_at_step']}")
             log(f"  [{len(rows)}/{len(jobs)}] {run_name(s, names)}: {outcome}")
