@@ -46,8 +46,9 @@ def main():
     print(f"runs with a dead unit: {share(sum(d > 0 for d in dead), len(dead))}; "
           f"{sum(dead)} dead units in all, {sum(dead) / max(1, len(dead)):.3f} a run")
     large = [r for _, r in misses if r["effective_map_error"] >= 0.1]
+    small = [r["effective_map_error"] for _, r in misses if r["effective_map_error"] < 0.1]
     print(f"of the misses, {len(large)} by 0.1 or more ({sum(r['dead_units'] > 0 for r in large)} of them with a dead "
-          f"unit), {len(misses) - len(large)} by less")
+          f"unit), {len(small)} by less" + (f" ({min(small):.1e} to {max(small):.1e})" if small else ""))
     print("missed: " + (", ".join(f"seed {k} ({r['effective_map_error']:.1e}, {r['dead_units']} dead)" for k, r in misses[:20])
                         + (f" and {len(misses) - 20} more" if len(misses) > 20 else "") if misses else "none"))
     ok = [r["effective_map_error"] for _, r in finished if r["effective_map_error"] <= TOLERANCE]

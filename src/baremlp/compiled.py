@@ -9,7 +9,8 @@ step, which for the lab's tiny 2-3-2 network is nearly all of its time.  Here on
 and torch.compile turns that loop into one kernel-fused program (for larger layers it also folds
 each update into its weight-gradient product).  Gradients still come from PyTorch autodiff
 (torch.func), and the maths is the eager loop's: tests/test_compiled.py checks that both engines end
-an epoch with the same parameters.
+an epoch with the same parameters.  A population (baremlp.stacked) runs this same epoch, vmapped over
+its members: get_epoch(..., population=True).
 """
 import warnings
 
