@@ -77,6 +77,16 @@ def test_a_diverged_member_is_recorded_and_the_others_go_on():
     assert_same_run(fine, single(SMALL))
 
 
+def test_without_torch_compile_the_members_run_one_by_one(monkeypatch, tmp_path):
+    monkeypatch.setattr(compiled, "available", lambda net: False)  # as on a machine without a C++ compiler
+    with pytest.warns(UserWarning, match="population training needs torch.compile: training the members one after"):
+        fine, diverged = population.run_members([SMALL, SMALL.replace(lr=1e6)], [tmp_path / "a", tmp_path / "b"])
+    assert fine == single(SMALL) | {"train_seconds": fine["train_seconds"], "machine": fine["machine"]}
+    with pytest.raises(Diverged) as e:
+        single(SMALL.replace(lr=1e6))
+    assert diverged == RunFolder(str(tmp_path / "b")).summary() == {"final_loss": None, "diverged_at_step": e.value.step}
+
+
 @pytest.mark.parametrize("change, message", [
     (dict(patience=2, val_fraction=0.2), "cannot vectorize patience 2 (early stopping"),
     (dict(check_steps=True), "cannot vectorize check_steps"),

@@ -4,7 +4,8 @@ Each run of a sweep is an ordinary run folder under OUT/runs/, named after its s
 interrupted sweep continues where it stopped: runs whose summary.json exists are read, not redone.
 After every finished run, OUT/runs.csv (one row per run) is rewritten atomically; at the end
 OUT/summary.md gives the mean and spread of every configuration and OUT/heatmap.png the mean
-final loss (or accuracy) over the first two swept settings.
+final loss (or accuracy) over the first two swept settings.  A grid of seeds, lr, λ and noise alone
+trains as one population (baremlp.population) into the same folders, and runs.csv is written once.
 """
 import itertools
 import math
