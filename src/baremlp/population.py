@@ -20,9 +20,9 @@ per epoch, not the validation loss (its summary has it).  Where torch.compile is
 members are trained one after another by runner.run, with a note.
 """
 import multiprocessing
-from concurrent.futures import ThreadPoolExecutor
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 from . import compiled, data as datamod, datasets
 from .errors import UsageError
