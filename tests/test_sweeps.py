@@ -42,8 +42,8 @@ def test_sweep_bad_value_is_one_line(tmp_path, capsys):
 
 def test_noise_vs_reg_report(tmp_path):
     report = noise_vs_reg(tmp_path, noises=(0.0, 1.0), regs=(0.0, 0.1), seeds=1, n=40, epochs=3, log=lambda *a: None)
-    assert "| noise σ | λ = 0 | λ = 0.1 |" in report and "## What the numbers show" in report
-    assert report.count("- σ = ") == 2
+    assert report.count("| noise σ | λ = 0 | λ = 0.1 |") == 2 and report.count("\n| 1 | ") == 3
+    assert "**Answer** (clean held-out error, against λ = 0): " in report
     assert (tmp_path / "report.md").read_text() == report
     assert (tmp_path / "noise_vs_reg.png").read_bytes()[:4] == b"\x89PNG"
     assert len(read_rows(tmp_path / "runs.csv")) == 4

@@ -202,7 +202,7 @@ def cmd_sweep(args):
     for name, values in swept.items():
         for value in values:  # every grid value checked before the first run starts
             base.replace(**{name: value})
-    sweep(base, swept, args.seeds, args.out, workers=args.workers, log=print)
+    sweep(base, swept, args.seeds, args.out, workers=args.workers, population=args.population, log=print)
     print(f"results: {args.out}/runs.csv, {args.out}/summary.md, {args.out}/heatmap.png")
 
 
@@ -214,7 +214,7 @@ def cmd_experiment(args):
             raise UsageError(f"{flag} {text!r} invalid: expected comma-separated numbers") from None
     kwargs = {k: v for k, v in dict(noises=floats(args.noises, "--noises"), regs=floats(args.regs, "--regs"),
                                     n=args.n, epochs=args.epochs, lr=args.lr).items() if v is not None}
-    noise_vs_reg(args.out, seeds=args.seeds, workers=args.workers, **kwargs)
+    noise_vs_reg(args.out, seeds=args.seeds, workers=args.workers, population=args.population, **kwargs)
     print(f"results: {args.out}/report.md, {args.out}/noise_vs_reg.png, {args.out}/runs.csv")
 
 
@@ -226,6 +226,12 @@ def positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} invalid: expected a whole number ≥ 1")
     return value
+
+
+def add_population_flag(parser):
+    parser.add_argument("--no-population", dest="population", action="store_false",
+                        help="one run per process, even where the grid varies only seeds, lr, reg and noise "
+                        "(by default those runs train together as one population: the same results, sooner)")
 
 
 def build_parser():
@@ -285,6 +291,7 @@ def build_parser():
     sw.add_argument("--seeds", type=positive_int, default=3, help="seeds per configuration (default: 3)")
     sw.add_argument("--workers", type=positive_int, default=1, help="parallel processes (default: 1)")
     sw.add_argument("--recipe", help="settings to start from")
+    add_population_flag(sw)
     for f in dataclasses.fields(Settings):
         sw.add_argument("--" + f.name.replace("_", "-"), dest=f.name, metavar="V[,V...]", help=escaped(f.metadata["help"]))
     sw.set_defaults(func=cmd_sweep)
@@ -292,13 +299,14 @@ def build_parser():
     ex = commands.add_parser("experiment", help="experiments that answer a question: noise-vs-reg")
     ex.add_argument("name", choices=["noise-vs-reg"], help="noise-vs-reg: does regularization improve training?")
     ex.add_argument("--out", required=True, metavar="DIR", help="folder for the runs, report.md and the plot")
-    ex.add_argument("--seeds", type=positive_int, default=3, help="seeds per cell (default: 3)")
+    ex.add_argument("--seeds", type=positive_int, default=100, help="seeds per cell (default: 100)")
     ex.add_argument("--workers", type=positive_int, default=1, help="parallel processes (default: 1)")
     ex.add_argument("--noises", help="noise standard deviations (default: 0,0.5,1,2)")
     ex.add_argument("--regs", help="λ values (default: 0,0.001,0.01,0.03,0.1)")
     ex.add_argument("--n", type=positive_int, help="training samples (default: 100)")
     ex.add_argument("--epochs", type=positive_int, help="epochs (default: 100)")
     ex.add_argument("--lr", type=float, help="learning rate (default: 0.02)")
+    add_population_flag(ex)
     ex.set_defaults(func=cmd_experiment)
     return parser
 

@@ -9,7 +9,8 @@ step, which for the lab's tiny 2-3-2 network is nearly all of its time.  Here on
 and torch.compile turns that loop into one kernel-fused program (for larger layers it also folds
 each update into its weight-gradient product).  Gradients still come from PyTorch autodiff
 (torch.func), and the maths is the eager loop's: tests/test_compiled.py checks that both engines end
-an epoch with the same parameters.
+an epoch with the same parameters.  A population (baremlp.stacked) runs this same epoch, vmapped over
+its members: get_epoch(..., population=True).
 """
 import warnings
 
@@ -53,13 +54,33 @@ def make_epoch(loss_fn, momentum, labels):
     return epoch
 
 
-def get_epoch(loss_fn, momentum, labels):
-    """The compiled epoch function for this loss and momentum; compiled once, reused after."""
+def get_epoch(loss_fn, momentum, labels, population=False):
+    """The compiled epoch function for this loss and momentum; compiled once, reused after.
+    population=True maps it over a leading member axis of every argument (baremlp.population)."""
     builtin = isinstance(loss_fn, (ops.MSELoss, ops.CrossEntropyLoss))  # stateless: one compile per class
-    key = (type(loss_fn) if builtin else loss_fn, momentum, labels)
+    key = (type(loss_fn) if builtin else loss_fn, momentum, labels, population)
     if key not in _compiled:
-        _compiled[key] = torch.compile(make_epoch(loss_fn, momentum, labels), fullgraph=True, dynamic=False)
+        epoch = make_epoch(loss_fn, momentum, labels)
+        if population:
+            epoch = torch.func.vmap(epoch)  # member k: epoch(params[k], velocity[k], x[k], ..., lam[k])
+        _compiled[key] = torch.compile(epoch, fullgraph=True, dynamic=False)
     return _compiled[key]
+
+
+def scan_batches(epoch, params, velocity, x, y, order, batch_size, lr, lam):
+    """Runs an epoch function over the samples in `order`: the full batches in one call, a final
+    partial batch in a second call at its own size.  order: (n,), or (S, n) for a population.
+    Returns (params, velocity, J of every step, correct of every step), the steps on the last axis."""
+    n = order.shape[-1]
+    full = n - n % batch_size
+    Js, correct = [], []
+    for lo, hi, b in ((0, full, batch_size), (full, n, n - full)):
+        if hi > lo:
+            idx = order[..., lo:hi].unflatten(-1, (-1, b))  # (steps, b), or (S, steps, b)
+            params, velocity, J, c = epoch(params, velocity, x, y, idx, lr, lam)
+            Js.append(J)
+            correct.append(c)
+    return params, velocity, torch.cat(Js, -1), torch.cat(correct, -1)
 
 
 def run_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum, velocity, labels, check_steps=False):
@@ -67,27 +88,19 @@ def run_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum, velocity
     (check_steps is the eager loop's alone); updates net's parameters (and velocity) in place.
     Returns (J of every step, correct predictions, 0).  A final partial batch runs through the same
     function at its own size."""
-    n = x.shape[0]
-    full = n - n % batch_size
     params = [p.detach() for p in net.parameters]
     velocity_now = list(velocity) if momentum else []  # an unchanged carry would alias, which scan refuses
     lr_t = torch.tensor(lr, dtype=net.dtype, device=net.device)  # tensors, so a new rate is no recompile
     lam_t = torch.tensor(lam, dtype=net.dtype, device=net.device)
-    epoch = get_epoch(loss_fn, momentum, labels)
-    Js, correct = [], []
-    for lo, hi, b in ((0, full, batch_size), (full, n, n - full)):
-        if hi > lo:
-            idx = order[lo:hi].reshape(-1, b)  # (steps, b)
-            params, velocity_now, J, c = epoch(params, velocity_now, x, y, idx, lr_t, lam_t)
-            Js.append(J)
-            correct.append(c)
+    params, velocity_now, Js, correct = scan_batches(get_epoch(loss_fn, momentum, labels), params, velocity_now,
+                                                     x, y, order, batch_size, lr_t, lam_t)
     with torch.no_grad():
         for p, new in zip(net.parameters, params):
             p.copy_(new)
         if momentum:
             for v, new in zip(velocity, velocity_now):
                 v.copy_(new)
-    return torch.cat(Js), torch.cat(correct).sum(), 0
+    return Js, correct.sum(), 0
 
 
 def available(net):

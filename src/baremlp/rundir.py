@@ -94,12 +94,16 @@ class RunFolder:
         records = read_json(self.metrics, lines=True)[:epoch] if os.path.exists(self.metrics) else []
         if len(records) < epoch:
             raise UsageError(f"cannot resume: {self.metrics} has {len(records)} epochs but the checkpoint {epoch}")
-        write_atomic(self.metrics, "".join(json.dumps(r) + "\n" for r in records))
+        self.write_metrics(records)
         state = TrainState(epoch, checkpoint.velocity_of(tensors, net.device), best_of(tensors, meta, self.checkpoint))
         seconds = meta.get("train_seconds")
         if seconds is None:  # a checkpoint of an older version: the epochs' own times are what it kept
             seconds = sum(r.get("time", 0.0) for r in records)
         return state, records, seconds
+
+    def write_metrics(self, records):
+        """metrics.jsonl holding these records, one line each, written at once (atomically)."""
+        write_atomic(self.metrics, "".join(json.dumps(r) + "\n" for r in records))
 
     def append(self, record):
         with open(self.metrics, "a") as f:

@@ -4,7 +4,8 @@ Each run of a sweep is an ordinary run folder under OUT/runs/, named after its s
 interrupted sweep continues where it stopped: runs whose summary.json exists are read, not redone.
 After every finished run, OUT/runs.csv (one row per run) is rewritten atomically; at the end
 OUT/summary.md gives the mean and spread of every configuration and OUT/heatmap.png the mean
-final loss (or accuracy) over the first two swept settings.
+final loss (or accuracy) over the first two swept settings.  A grid of seeds, lr, λ and noise alone
+trains as one population (baremlp.population) into the same folders, and runs.csv is written once.
 """
 import itertools
 import math
@@ -16,6 +17,7 @@ import torch
 
 from .errors import UsageError
 from .files import read_json, write_atomic, write_csv, write_json
+from .population import can_train, run_folders
 from .runner import run
 from .settings import Settings
 from .train import Diverged
@@ -61,25 +63,30 @@ def check_folder(s: Settings, folder):
         raise UsageError(f"{folder} was trained with other settings ({diff}): use a new --out for a changed sweep")
 
 
-def sweep(base: Settings, values: dict, seeds: int, out, *, workers=1, log=print):
-    """Runs the grid into out; returns the list of result rows (settings swept, seed, metrics)."""
+def sweep(base: Settings, values: dict, seeds: int, out, *, workers=1, population=True, log=print):
+    """Runs the grid into out; returns the list of result rows (settings swept, seed, metrics).
+    Where the grid varies only what a population can (seeds, lr, λ, noise), its runs are trained
+    together as one (baremlp.population) unless population=False: the same results, far sooner."""
     names = list(values)
+    together = population and can_train(base, names)
     jobs = [(s, os.path.join(out, "runs", run_name(s, names))) for s in grid(base, values, seeds)]
     for s, folder in jobs:
         check_folder(s, folder)
     os.makedirs(os.path.join(out, "runs"), exist_ok=True)
     write_json(os.path.join(out, "sweep.json"), {"base": base.to_dict(), "values": values, "seeds": seeds})
     done = sum(os.path.exists(os.path.join(f, "summary.json")) for _, f in jobs)
-    log(f"sweep: {len(jobs)} runs ({done} already done) into {out}")
+    log(f"sweep: {len(jobs)} runs ({done} already done) into {out}" + (", trained as one population" if together else ""))
     rows = []
     ctx = multiprocessing.get_context("spawn")  # torch's thread pools do not survive fork
-    with (ctx.Pool(workers) if workers > 1 else _Serial()) as pool:
-        for (s, folder), summary in zip(jobs, pool.imap(_one, jobs)):
+    with (ctx.Pool(workers) if workers > 1 and not together else _Serial()) as pool:
+        summaries = run_folders(jobs, workers=workers) if together else pool.imap(_one, jobs)
+        for (s, folder), summary in zip(jobs, summaries):
             row = {n: ("x".join(map(str, getattr(s, n))) if n == "hidden" else getattr(s, n)) for n in names}
             row["seed"] = s.seed
             row.update({m: summary.get(m) for m in (*METRICS, "diverged_at_step") if m in summary})
             rows.append(row)
-            write_rows(os.path.join(out, "runs.csv"), rows)
+            if not together or len(rows) == len(jobs):  # a population's rows come all at once: one write
+                write_rows(os.path.join(out, "runs.csv"), rows)
             outcome = (f"final loss {summary['final_loss']:.3g}" if summary["final_loss"] is not None
                        else f"diverged at step {summary['diverged_at_step']}")
             log(f"  [{len(rows)}/{len(jobs)}] {run_name(s, names)}: {outcome}")

@@ -1,0 +1,109 @@
+"""The engine of a population (baremlp.population): the members' networks stacked on a leading
+axis, and their training, epoch by epoch, as train.train trains one network.
+
+    params_i: (S, ...)  ->  the compiled engine's epoch, vmapped over the members  ->  params_i: (S, ...)
+
+Each member k takes its own steps (its data x[k], its sample order, its lr and λ) through the same
+ops.objective and sgd.update as a single run; only the bookkeeping (divergence, per-epoch records)
+is done here for all members at once.
+"""
+import contextlib
+import time
+import warnings
+
+import torch
+
+from . import analysis, compiled, data as datamod
+from .evaluation import make_loss
+from .report import tracks_map
+from .sgd import batch_sizes, epoch_order, lr_at
+
+
+class Population:
+    """The members' networks with their parameters stacked on a leading axis: W_i (S, fan_out, fan_in),
+    b_i (S, fan_out).  analysis.effective_map works on it as on one MLP (W @ A multiplies member by
+    member) and gives A: (S, fan_out, fan_in)."""
+
+    def __init__(self, nets):
+        self.nets = nets
+        self.parameters = [torch.stack([net.parameters[i].detach() for net in nets])
+                           for i in range(len(nets[0].parameters))]
+
+    @property
+    def weights(self):
+        return self.parameters[0::2]
+
+    def unstack(self):
+        """Copies each member's parameters back into its own MLP."""
+        with torch.no_grad():
+            for k, net in enumerate(self.nets):
+                for p, stacked in zip(net.parameters, self.parameters):
+                    p.copy_(stacked[k])
+
+
+@contextlib.contextmanager
+def one_thread():
+    """A population step is a dozen small kernels: threads would spend more on meeting than on work
+    (20x slower on a busy 2-core machine), so one process uses one thread; `workers` adds processes.
+    Every population size is its own compile, and all of them count against one compiled function:
+    dynamo's limit of 8 (then it falls back to far slower uncompiled code) is raised to 64 meanwhile."""
+    import torch._dynamo  # the compiler's machinery: loaded only where a population trains
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch._dynamo.config.patch(recompile_limit=64):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def train(members, nets, data):
+    """Trains the members' networks together, in place.  Returns each member's history (one record
+    per epoch, as train.train's) and the step at which it diverged (None where it did not)."""
+    s, S = members[0], len(members)
+    loss_fn = make_loss(datamod.loss_for(s.loss, data[0].classes))
+    pop = Population(nets)
+    device, dtype = nets[0].device, nets[0].dtype
+    x = torch.stack([d.x for d in data]).to(device, dtype)  # (S, N, fan_in)
+    y = torch.stack([d.y for d in data]).to(device)  # (S, N, fan_out) targets, or (S, N) class indices
+    labels = not y.dtype.is_floating_point
+    y = y if labels else y.to(dtype)
+    n = x.shape[1]
+    batch_size = min(s.batch_size, n)
+    if s.batch_size > n:
+        warnings.warn(f"batch_size {s.batch_size} is larger than the {n} samples: using {n}")
+    sizes = torch.tensor(batch_sizes(n, batch_size), dtype=dtype, device=device)  # (steps,)
+    velocity = [torch.zeros_like(p) for p in pop.parameters] if s.momentum else []
+    epoch_fn = compiled.get_epoch(loss_fn, s.momentum, labels, population=True)
+    histories, diverged = [[] for _ in members], [None] * S
+    for epoch in range(s.epochs):
+        t0 = time.perf_counter()
+        rates = [lr_at(m.lr, epoch, m.epochs, m.schedule) for m in members]
+        lams = [m.reg if m.reg_epochs is None or epoch < m.reg_epochs else 0.0 for m in members]
+        orders = {seed: epoch_order(n, seed, epoch) for seed in {m.seed for m in members}}  # shared by a seed's members
+        order = torch.stack([orders[m.seed] for m in members]).to(device)  # (S, n)
+        pop.parameters, velocity, J, correct = compiled.scan_batches(
+            epoch_fn, pop.parameters, velocity, x, y, order, batch_size,
+            torch.tensor(rates, dtype=dtype, device=device), torch.tensor(lams, dtype=dtype, device=device))
+        # bookkeeping, as train.train does it for one network: J (S, steps), correct (S, steps)
+        bad = ~torch.isfinite(J)
+        for k in bad.any(1).nonzero().flatten().tolist():
+            if diverged[k] is None:
+                diverged[k] = epoch * J.shape[1] + int(bad[k].nonzero()[0]) + 1
+        if all(d is not None for d in diverged):
+            break
+        losses = ((J * sizes).sum(1) / n).tolist()
+        accuracy = (correct.sum(1) / n).tolist() if labels else None
+        maps = analysis.effective_map(pop).tolist() if tracks_map(s) else None
+        seconds = time.perf_counter() - t0
+        for k in range(S):
+            if diverged[k] is None:
+                record = {"epoch": epoch + 1, "loss": losses[k], "lr": rates[k], "reg": lams[k]}
+                if labels:
+                    record["accuracy"] = accuracy[k]
+                record["time"] = seconds
+                if maps:
+                    record["effective_map"] = maps[k]
+                histories[k].append(record)
+    pop.unstack()
+    return histories, diverged
