@@ -72,7 +72,7 @@ def main():
     first, times = measure(peers(s, sizes), args.repeats)
     single = times["single"]
     rows = []
-    print(f"\n| seeds | time (median) | per seed | × single run: median (min–max) | × compiled single | first call | target |")
+    print("\n| seeds | time (median) | per seed | × single run: median (min–max) | × compiled single | first call | target |")
     print("|---:|---:|---:|---|---:|---:|---|")
     for name in ["single", "compiled", *(f"{size} seeds" for size in sizes)]:
         size = int(name.split()[0]) if name.endswith("seeds") else 1

@@ -40,7 +40,6 @@ import warnings
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from baremlp import MLP, datasets, train
 

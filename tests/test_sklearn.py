@@ -207,7 +207,7 @@ def test_verbose_prints_the_loss_of_every_epoch(capsys):
 
 
 def test_feature_names_from_a_data_frame():
-    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pandas")
     X, y = load_iris(return_X_y=True, as_frame=True)
     clf = MLPClassifier(max_iter=20, random_state=0).fit(X, y)
     assert clf.feature_names_in_.tolist() == list(X.columns)

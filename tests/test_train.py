@@ -1,6 +1,5 @@
 """The training loop: the rotation data end to end, and the loop's promises (determinism, the lab's
 sanity rule, momentum, schedules, divergence, early stopping)."""
-import math
 
 import pytest
 import torch
