@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from . import distributed, ops
+from . import compiled, distributed, ops
 from .backprop import manual_epoch
 from .errors import UsageError, check_data, check_fit, check_hyper
 from .evaluation import evaluate, make_loss
@@ -113,10 +113,8 @@ def engine_for(engine, net, check_steps):
     if engine == "compiled":
         if check_steps:
             warnings.warn("check_steps needs the eager engine (it inspects every step): using it")
-        else:
-            from . import compiled  # torch.compile and its scan machinery load only for this engine
-            if compiled.available(net):
-                return compiled.run_epoch
+        elif compiled.available(net):
+            return compiled.run_epoch
     return eager_epoch
 
 
