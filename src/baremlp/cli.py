@@ -45,7 +45,7 @@ def cmd_train(args):
             raise KeyboardInterrupt(f"interrupted; {out} keeps the checkpoint of the last finished epoch: "
                                     f"continue with 'baremlp train --resume {out}'") from None
         raise
-    if args.quiet and summary:  # rank 0's (the other processes return none)
+    if args.quiet and summary and summary.get("final_loss") is not None:  # rank 0's (the others return none)
         print(f"final_loss {summary['final_loss']:.6g}")
 
 

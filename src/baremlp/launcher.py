@@ -3,7 +3,7 @@
 It is torchrun itself (torch.distributed.run) called as a function, so these two are one run:
 
     baremlp train --nproc 2 ARGS
-    torchrun --standalone --nproc-per-node 2 -m baremlp train --nproc 2 ARGS
+    torchrun --standalone --nproc-per-node 2 -m baremlp -- train ARGS
 
 torchrun starts the processes, watches them, and stops all of them when one fails; here that
 failure becomes one line naming the rank.  Several machines: torchrun's own flags (docs/distributed.md).

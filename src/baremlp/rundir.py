@@ -125,6 +125,13 @@ class RunFolder:
     def write_summary(self, summary):
         write_json(self.file("summary.json"), summary)  # last: its presence means "done"
 
+    def write_diverged(self, error, seconds):
+        """The summary of a run that diverged (error: the train.Diverged raised): the folder says what
+        happened, and a new run into it may replace it."""
+        self.write_summary({"diverged": True, "final_loss": None, "diverged_at_step": error.step,
+                            "diverged_at_epoch": error.epoch, "error": str(error), "epochs_run": error.epoch - 1,
+                            "train_seconds": seconds})
+
     def summary(self):
         return read_json(self.file("summary.json"))
 

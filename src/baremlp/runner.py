@@ -101,7 +101,10 @@ def _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard):
     net = build_net(s, data, device)
     state, prior, seconds, finished = open_run(folder, s, net, data, resume, overwrite, log)
     if group:  # rank 0's state on every rank (its parameters follow at the first epoch)
-        finished, state.epoch, state.best = distributed.share((finished, state.epoch, cpu(state.best)))
+        finished, state.epoch, state.best, raw = distributed.share(
+            (finished, state.epoch, cpu(state.best), data.y_mean is None))
+        if raw and data.y_mean is not None:  # rank 0 resumed a run begun on raw targets: so do all ranks
+            datamod.keep_raw_targets(data)
     if finished:
         return net, folder.summary() if folder else None
     log(describe(s, net, data, loss) + (f", on {group.size} processes" if group else ""))
@@ -132,10 +135,8 @@ def _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard):
             patience=s.patience, check_steps=s.check_steps, engine=s.engine, state=state, callback=after_epoch,
             progress=progress)
     except Diverged as e:
-        if folder:  # the folder says what happened, and a new run may replace it
-            folder.write_summary({"diverged": True, "final_loss": None, "diverged_at_step": e.step,
-                                  "diverged_at_epoch": e.epoch, "error": str(e), "epochs_run": e.epoch - 1,
-                                  "train_seconds": time.perf_counter() - t0})
+        if folder:
+            folder.write_diverged(e, time.perf_counter() - t0)
         raise
     finally:
         if board:
