@@ -5,6 +5,7 @@ Each multi-process run costs a few seconds of process start-up, so the default r
 of each kind; the others are marked slow (`pytest -m slow`)."""
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -228,3 +229,21 @@ def test_two_gpus_with_nccl_end_where_one_does(tmp_path):
     assert done.returncode == 0, done.stderr
     one = one_process(tmp_path, "one", device="cuda")[0]
     assert max_difference(weights(tmp_path / "two")[0], one) < 1e-5
+
+
+@pytest.mark.slow
+def test_an_old_run_on_raw_targets_resumes_alike_on_every_rank(tmp_path):
+    """tests/data/v0/regression began before targets were standardized, so it resumes on raw targets:
+    rank 0 reads that from the checkpoint and every other rank must follow it."""
+    old = os.path.join(os.path.dirname(__file__), "data", "v0")
+    finals = []
+    for nproc in ("1", "2"):
+        folder = tmp_path / f"run{nproc}"
+        shutil.copytree(os.path.join(old, "regression"), folder)
+        config = json.loads((folder / "config.json").read_text())
+        config.update(data=os.path.join(old, "prices.csv"), batch_size=4)  # a batch that two processes can share
+        (folder / "config.json").write_text(json.dumps(config))
+        done = baremlp("train", "--resume", str(folder), "--epochs", "6", "--nproc", nproc)
+        assert done.returncode == 0, done.stderr
+        finals.append(json.loads((folder / "summary.json").read_text())["final_loss"])
+    assert finals[1] == pytest.approx(finals[0], rel=1e-4)
