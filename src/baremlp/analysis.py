@@ -39,9 +39,10 @@ def relu_active_fraction(net, x):
         return [(u > 0).double().mean(0).cpu() for u in us]
 
 
-def dead_units(net, x):
-    """How many hidden units are off (u ≤ 0) on every sample of x: they pass no gradient and never recover."""
-    return sum(int((f == 0).sum()) for f in relu_active_fraction(net, x))
+def dead_units(net, x, active=None):
+    """How many hidden units are off (u ≤ 0) on every sample of x: they pass no gradient and never recover.
+    active: relu_active_fraction(net, x), if already computed."""
+    return sum(int((f == 0).sum()) for f in (active if active is not None else relu_active_fraction(net, x)))
 
 
 def format_matrix(A, digits=5):
@@ -60,18 +61,19 @@ def named_units(active, which, n, most=8):
 
 def dead_note(active, n):
     """A plain-words line on the dead units, off on all n samples (active: relu_active_fraction's list)."""
-    dead = sum(int((f == 0).sum()) for f in active)
+    dead = dead_units(None, None, active)
     return (f"note: {dead} dead unit{'s' if dead > 1 else ''}, off on all {n} training samples "
             f"({named_units(active, lambda a: a == 0, n)}): they pass no gradient, so they never learn, "
             "and add nothing to the outputs")
 
 
-def report_map(net, x, target=R):
+def report_map(net, x, target=R, active=None):
     """A readable account of the effective map next to the target, with the convention and ReLU activity.
     Units off on part of the data are named here (there the network bends, so A = M W holds only where
-    all are on); dead units, off everywhere, get their own note (dead_note)."""
+    all are on); dead units, off everywhere, get their own note (dead_note).  active:
+    relu_active_fraction(net, x), if already computed."""
     A = effective_map(net)
-    active = relu_active_fraction(net, x)
+    active = active if active is not None else relu_active_fraction(net, x)
     lines = [f"effective map {CONVENTION}:", format_matrix(A),
              "target R (rotation by +90°):", format_matrix(target),
              f"max |A − R| = {map_error(A, target):.2e}",

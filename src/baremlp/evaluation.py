@@ -36,7 +36,8 @@ def _evaluate(net, x, y, loss, reg):
         v = net(x)  # (N, fan_out)
         if y.dtype.is_floating_point:
             y = y.to(net.dtype)
-        out = {"loss": loss_fn(v, y).item(), "objective": ops.objective(loss_fn, v, y, net.weights, reg).item()}
+        L = loss_fn(v, y).item()
+        out = {"loss": L, "objective": ops.objective(loss_fn, v, y, net.weights, reg).item() if reg else L}
         if not y.dtype.is_floating_point:
             out["accuracy"] = (v.argmax(1) == y).double().mean().item()
     return out, v

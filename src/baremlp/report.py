@@ -10,6 +10,7 @@ import torch
 
 from . import analysis
 from .evaluation import evaluate, scores
+from .sgd import reg_at
 
 ROTATION_DATA = ("linear", "folded")  # the data sets whose target map R makes M W worth tracking
 
@@ -29,7 +30,7 @@ def summarize(s, net, data, history, loss, seconds):
     """(summary, lines): summary.json's content and the report to print.  Losses are L on the data
     the network was trained on (standardized targets, where they were); RMSE and R² of a regression
     are in the data's own units."""
-    lam_at_end = s.reg if s.reg_epochs is None or s.reg_epochs >= len(history) else 0.0
+    lam_at_end = reg_at(s.reg, s.reg_epochs, len(history) - 1)  # λ of the last epoch
     final = evaluate(net, data.x, data.y, loss, lam_at_end)
     summary = {"final_loss": final["loss"], "final_objective": final["objective"],
                "epochs_run": len(history), "train_seconds": seconds, "loss": loss,
@@ -62,15 +63,15 @@ def summarize(s, net, data, history, loss, seconds):
         lines.append(f"test loss {test['test_loss']:.4g}" + (
             f", test accuracy {test['test_accuracy']:.4f}" if "test_accuracy" in test else "") + (
             f", test RMSE {test['test_rmse']:.4g}, R² {test['test_r2']:.4f}" if "test_rmse" in test else ""))
+    active = analysis.relu_active_fraction(net, data.x)  # one pass over the data for all that follows
     if tracks_map(s):
         A = analysis.effective_map(net)
         summary["effective_map"] = A.tolist()
         summary["effective_map_convention"] = analysis.CONVENTION
         summary["effective_map_error"] = analysis.map_error(A)
-        lines.append(analysis.report_map(net, data.x))
-    active = analysis.relu_active_fraction(net, data.x)  # one pass over the data for the three below
+        lines.append(analysis.report_map(net, data.x, active=active))
     summary["relu_active_fraction"] = [f.tolist() for f in active]
-    summary["dead_units"] = sum(int((f == 0).sum()) for f in active)
+    summary["dead_units"] = analysis.dead_units(net, data.x, active)
     if summary["dead_units"]:
         lines.append(analysis.dead_note(active, data.x.shape[0]))
     return summary, lines

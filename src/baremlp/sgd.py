@@ -24,6 +24,11 @@ def lr_at(lr, epoch, epochs, schedule):
     return lr
 
 
+def reg_at(reg, reg_epochs, epoch):
+    """λ for epoch (0-based): reg in the first reg_epochs epochs, then 0 (reg_epochs None: always reg)."""
+    return reg if reg_epochs is None or epoch < reg_epochs else 0.0
+
+
 def epoch_order(n, seed, epoch):
     """The permutation of the n samples for this epoch.  It depends only on (seed, epoch), so a
     resumed run sees the same order as an uninterrupted one without saving any RNG state."""

@@ -24,7 +24,7 @@ from . import compiled, distributed, ops
 from .backprop import manual_epoch
 from .errors import UsageError, check_data, check_fit, check_hyper
 from .evaluation import evaluate, make_loss
-from .sgd import SCHEDULES, batch_sizes, batches, epoch_order, lr_at, sgd_step
+from .sgd import SCHEDULES, batch_sizes, batches, epoch_order, lr_at, reg_at, sgd_step
 
 ENGINES = ("eager", "compiled", "manual")
 
@@ -167,7 +167,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
     for epoch in epoch_range:
         t0 = time.perf_counter()
         rate = lr_at(lr, epoch, epochs, schedule)
-        lam = reg if reg_epochs is None or epoch < reg_epochs else 0.0
+        lam = reg_at(reg, reg_epochs, epoch)
         order = (epoch_order(n, seed, epoch) if shuffle else torch.arange(n)).to(net.device)
         losses, correct, down = run_epoch(net, x, y, order, batch_size, loss_fn, rate, lam, momentum,
                                           state.velocity, labels, check_steps)
