@@ -15,7 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR="${OUT_DIR:-bench}"
 PY=.venv/bin/python
-BUDGET=290    # seconds for both steps, kill grace included: under 5 minutes in all
+BUDGET=290    # seconds for all the steps, kill grace included: under 5 minutes in all
 GRACE=5       # after the timeout's TERM, KILL this much later
 start=$SECONDS
 failed=0

@@ -52,7 +52,7 @@ class BaseMLP(BaseEstimator):
         self.validation_fraction = validation_fraction  # scikit-learn's default
         self.n_iter_no_change = n_iter_no_change  # epochs without improvement before stopping, scikit-learn's default
         self.init = init  # N(0, 0.1²) weights, baremlp.MLP's: small activations keep SGD stable on unscaled inputs too
-        self.engine = engine  # "eager" or "compiled" (baremlp.train's engines)
+        self.engine = engine  # "eager", "compiled" or "manual" (baremlp.train's engines)
         self.device = device  # the CPU unless asked: small tables run faster there than on a GPU
         self.dtype = dtype  # float64, as scikit-learn computes; float32 is faster, on a GPU above all
 

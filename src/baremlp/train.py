@@ -9,9 +9,10 @@
 
 batch_size=1 is the lab's per-sample SGD; larger batches run as whole-batch tensor ops.  Nothing
 on the hot path waits for the device (no .item() per step): losses stay on the device and are read
-once an epoch.  An engine runs one epoch; the eager one is `eager_epoch` below, the compiled one
-lives in baremlp.compiled.  Everything around the epoch (schedules, validation, early stopping,
-divergence) is shared by all engines.
+once an epoch.  An engine runs one epoch: the eager one is `eager_epoch` below, the compiled one
+lives in baremlp.compiled, the manual one (the ops' own backwards) in baremlp.backprop, and with
+several processes the data-parallel one in baremlp.distributed.  Everything around the epoch
+(schedules, validation, early stopping, divergence) is shared by all engines.
 """
 import math
 import time
