@@ -82,8 +82,11 @@ def run_members(members, outs=None, *, workers=1, log=None):
     with one_thread(), warnings.catch_warnings():
         # vmap over the scan traces one slice through a per-member fallback once, at compile time
         warnings.filterwarnings("ignore", message="There is a performance drop because we have not yet implemented")
-        loaded = {}
-        data = [loaded.setdefault((m.seed, m.noise), datamod.load(m)) for m in members]  # lr and λ leave data alone
+        loaded = {}  # one data set per (seed, noise): lr and λ leave data alone
+        for m in members:
+            if (m.seed, m.noise) not in loaded:
+                loaded[m.seed, m.noise] = datamod.load(m)
+        data = [loaded[m.seed, m.noise] for m in members]
         nets = [build_net(m, d, device) for m, d in zip(members, data)]
         if not compiled.available(nets[0]):
             warnings.warn("population training needs torch.compile: training the members one after another")
