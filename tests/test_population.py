@@ -13,6 +13,7 @@ import torch
 from baremlp import MLP, UsageError, checkpoint, compiled, population
 from baremlp.cli import main
 from baremlp.experiments import _answer
+from baremlp.files import read_json
 from baremlp.rundir import RunFolder
 from baremlp.runner import run
 from baremlp.settings import Settings
@@ -75,6 +76,30 @@ def test_a_diverged_member_is_recorded_and_the_others_go_on():
         single(SMALL.replace(lr=1e6))
     assert diverged == {"final_loss": None, "diverged_at_step": e.value.step}
     assert_same_run(fine, single(SMALL))
+
+
+def test_a_member_folder_holds_its_single_runs_records_momentum_and_time(tmp_path):
+    s = Settings(dataset="square", n=60, hidden=(8,), init="he", lr=0.05, momentum=0.9, batch_size=7, epochs=2,
+                 reg=0.001)  # the compiled shape of the test above: no second compile
+    mine, one = str(tmp_path / "pop"), str(tmp_path / "one")
+    summary = population.run_members([s, s.replace(seed=5)], [str(tmp_path / "other"), mine])[1]
+    run(s.replace(seed=5), one, progress=False, log=lambda *a: None, plots=False)
+    # metrics.jsonl: the single run's records (J as "objective" only), time apart
+    records, theirs = (read_json(os.path.join(f, "metrics.jsonl"), lines=True) for f in (mine, one))
+    assert [list(r) for r in records] == [list(r) for r in theirs]
+    for a, b in zip(records, theirs):
+        assert a["objective"] == pytest.approx(b["objective"], rel=1e-4, abs=1e-5)
+    # the checkpoint holds the single run's momentum buffers and the member's training time
+    (tensors, meta), (their_tensors, _) = (checkpoint.load(os.path.join(f, "checkpoint.safetensors")) for f in (mine, one))
+    assert meta["train_seconds"] == summary["train_seconds"] > 0
+    velocity, their_velocity = checkpoint.velocity_of(tensors), checkpoint.velocity_of(their_tensors)
+    assert len(velocity) == len(their_velocity) == 4  # W1, b1, W2, b2
+    for v, w in zip(velocity, their_velocity):
+        torch.testing.assert_close(v, w, atol=1e-5, rtol=0)
+    # so resumed to more epochs it ends where the single run of 4 epochs ends
+    assert main(["train", "--resume", mine, "--epochs", "4"]) == 0
+    four = single(s.replace(seed=5, epochs=4))
+    assert RunFolder(mine).summary()["final_loss"] == pytest.approx(four["final_loss"], rel=0, abs=1e-5)
 
 
 def test_without_torch_compile_the_members_run_one_by_one(monkeypatch, tmp_path):

@@ -15,9 +15,9 @@ members share (bench/population.py measures it).
     summaries = population.run(Settings(dataset="linear"), seeds=range(1000))  # one summary.json dict each
 
 A member that diverges is recorded as a sweep records a diverged run, {"final_loss": None,
-"diverged_at_step": step}; the others go on.  A member's metrics hold loss, lr, λ, accuracy and M W
-per epoch, not the validation loss (its summary has it).  Where torch.compile is unavailable the
-members are trained one after another by runner.run, with a note.
+"diverged_at_step": step}; the others go on.  A member's metrics hold the single run's
+records (objective, lr, λ, accuracy and M W per epoch), not the validation loss (its summary has it).
+Where torch.compile is unavailable the members are trained one after another by runner.run, with a note.
 """
 import multiprocessing
 import time
@@ -29,7 +29,7 @@ from .errors import UsageError
 from .files import write_json
 from .model import resolve_device
 from .report import summarize
-from .rundir import RunFolder
+from .rundir import RunFolder, stored
 from .runner import build_net, run as run_one
 from .stacked import one_thread, train
 from .train import Diverged, TrainState
@@ -92,18 +92,19 @@ def run_members(members, outs=None, *, workers=1, log=None):
             warnings.warn("population training needs torch.compile: training the members one after another")
             return [_one_by_one(m, out) for m, out in zip(members, outs)]
         t0 = time.perf_counter()
-        histories, diverged = train(members, nets, data)
+        histories, velocities, diverged = train(members, nets, data)
         seconds = time.perf_counter() - t0
+        share = seconds / len(members)  # a member's share of the time
         loss = datamod.loss_for(members[0].loss, data[0].classes)
         summaries = []
         for m, net, d, history, step in zip(members, nets, data, histories, diverged):
             if step is None:
-                summary = summarize(m, net, d, history, loss, seconds / len(members))[0]  # its share of the time
+                summary = summarize(m, net, d, history, loss, share)[0]
                 summary["population"] = {"size": len(members), "train_seconds": seconds}
             else:
                 summary = {"final_loss": None, "diverged_at_step": step}  # as a sweep records a diverged run
             summaries.append(summary)
-    jobs = [job for job in zip(outs, members, nets, data, histories, summaries) if job[0]]
+    jobs = [job for job in zip(outs, members, nets, data, histories, velocities, summaries) if job[0]]
     with ThreadPoolExecutor(16) as pool:  # each file is fsynced: waits on the disk, which threads share
         list(pool.map(lambda job: _write_folder(*job), jobs))
     if log:
@@ -111,13 +112,14 @@ def run_members(members, outs=None, *, workers=1, log=None):
     return summaries
 
 
-def _write_folder(out, s, net, data, history, summary):
-    """A member's run folder as a finished single run leaves it (a diverged one: no checkpoint)."""
+def _write_folder(out, s, net, data, history, velocity, summary):
+    """A member's run folder as its single run leaves it: records, checkpoint (momentum buffers and
+    seconds trained too, so that it resumes as that run does) and summary; a diverged one: no checkpoint."""
     folder = RunFolder(out)
     folder.start(s, overwrite=True)  # clears what an interrupted run of it left
-    folder.write_metrics(history)
+    folder.write_metrics([stored(r) for r in history])
     if summary["final_loss"] is not None:
-        folder.save(net, s, data, TrainState(len(history)))
+        folder.save(net, s, data, TrainState(len(history), velocity), summary["train_seconds"])
     folder.write_summary(summary)  # last: its presence means "finished"
 
 

@@ -136,6 +136,13 @@ class RunFolder:
         return read_json(self.file("summary.json"))
 
 
+def stored(record):
+    """An epoch's record (train.epoch_record's) as a run folder keeps it, changed in place: J under
+    "objective" only, since "loss" reads as L."""
+    record.pop("loss", None)
+    return record
+
+
 def best_of(tensors, meta, path):
     """(val_loss, epoch, state_dict) of the best validation epoch saved in a checkpoint, or None."""
     if "best_epoch" not in meta:

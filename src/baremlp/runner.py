@@ -16,7 +16,7 @@ from . import analysis, backprop, data as datamod, distributed
 from .model import MLP, resolve_device
 from .report import summarize, tracks_map
 from .errors import UsageError, check_fit
-from .rundir import Board, RunFolder, settings_of
+from .rundir import Board, RunFolder, settings_of, stored
 from .settings import Settings
 from .train import Diverged, TrainState, train, unscaled
 
@@ -115,7 +115,7 @@ def _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard):
     t0 = time.perf_counter() - seconds  # train_seconds counts the whole run, across resumes
 
     def after_epoch(record, state):
-        del record["loss"]  # J's older name: in a run folder J is "objective" only, since "loss" reads as L
+        stored(record)  # J as "objective" only, in the folder, the board and the history the plots draw
         if track:
             record["effective_map"] = analysis.effective_map(net).tolist()
         if group and device.type == "cpu":  # gloo's all_reduce returns when done; a GPU's would need a sync

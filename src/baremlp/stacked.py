@@ -17,6 +17,7 @@ from . import analysis, compiled, data as datamod
 from .evaluation import make_loss
 from .report import tracks_map
 from .sgd import batch_sizes, epoch_order, lr_at
+from .train import epoch_record
 
 
 class Population:
@@ -58,8 +59,9 @@ def one_thread():
 
 
 def train(members, nets, data):
-    """Trains the members' networks together, in place.  Returns each member's history (one record
-    per epoch, as train.train's) and the step at which it diverged (None where it did not)."""
+    """Trains the members' networks together, in place.  Returns, for each member, its history (one
+    record per epoch, train.epoch_record's), its momentum buffers (one per parameter, as a TrainState
+    holds them; None without momentum) and the step at which it diverged (None where it did not)."""
     s, S = members[0], len(members)
     loss_fn = make_loss(datamod.loss_for(s.loss, data[0].classes))
     pop = Population(nets)
@@ -93,17 +95,16 @@ def train(members, nets, data):
         if all(d is not None for d in diverged):
             break
         losses = ((J * sizes).sum(1) / n).tolist()
-        accuracy = (correct.sum(1) / n).tolist() if labels else None
+        accuracy = (correct.sum(1) / n).tolist() if labels else [None] * S
         maps = analysis.effective_map(pop).tolist() if tracks_map(s) else None
         seconds = time.perf_counter() - t0
         for k in range(S):
             if diverged[k] is None:
-                record = {"epoch": epoch + 1, "loss": losses[k], "lr": rates[k], "reg": lams[k]}
-                if labels:
-                    record["accuracy"] = accuracy[k]
+                record = epoch_record(epoch + 1, losses[k], rates[k], lams[k], accuracy[k])
                 record["time"] = seconds
                 if maps:
                     record["effective_map"] = maps[k]
                 histories[k].append(record)
     pop.unstack()
-    return histories, diverged
+    velocities = [[v[k] for v in velocity] if velocity else None for k in range(S)]  # (S, ...) -> S lists
+    return histories, velocities, diverged

@@ -62,6 +62,15 @@ def likely_cause(x, y, step, lr):
     return f"{scale}, or try a smaller learning rate than {lr:g}" if big else None
 
 
+def epoch_record(epoch, J, lr, lam, accuracy=None):
+    """An epoch's record as train() returns it (epoch: 1-based, J its mean objective); a run folder keeps
+    J under "objective" only (rundir.stored), "loss" being its older name that callers may still read."""
+    record = {"epoch": epoch, "objective": J, "loss": J, "lr": lr, "reg": lam}
+    if accuracy is not None:
+        record["accuracy"] = accuracy
+    return record
+
+
 @dataclass
 class TrainState:
     """Where training stands: all that a checkpoint must hold to continue exactly.  train() starts
@@ -178,9 +187,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         # bookkeeping
         state.epoch = epoch + 1
         J = (losses * sizes).sum().item() / n
-        record = {"epoch": state.epoch, "objective": J, "loss": J, "lr": rate, "reg": lam}  # "loss": J's older name
-        if labels:
-            record["accuracy"] = correct.item() / n
+        record = epoch_record(state.epoch, J, rate, lam, correct.item() / n if labels else None)
         if check_steps:
             record["steps_down"] = down / steps
         stop = False
