@@ -17,7 +17,7 @@ from . import analysis, compiled, data as datamod
 from .evaluation import make_loss
 from .report import tracks_map
 from .sgd import batch_sizes, epoch_order, lr_at
-from .train import epoch_record
+from .train import divergence, epoch_record
 
 
 class Population:
@@ -61,7 +61,8 @@ def one_thread():
 def train(members, nets, data):
     """Trains the members' networks together, in place.  Returns, for each member, its history (one
     record per epoch, train.epoch_record's), its momentum buffers (one per parameter, as a TrainState
-    holds them; None without momentum) and the step at which it diverged (None where it did not)."""
+    holds them; None without momentum) and the train.Diverged error of its divergence (None where it
+    did not diverge: the error a single run would raise, with its step, epoch and likely cause)."""
     s, S = members[0], len(members)
     loss_fn = make_loss(datamod.loss_for(s.loss, data[0].classes))
     pop = Population(nets)
@@ -88,10 +89,9 @@ def train(members, nets, data):
             epoch_fn, pop.parameters, velocity, x, y, order, batch_size,
             torch.tensor(rates, dtype=dtype, device=device), torch.tensor(lams, dtype=dtype, device=device))
         # bookkeeping, as train.train does it for one network: J (S, steps), correct (S, steps)
-        bad = ~torch.isfinite(J)
-        for k in bad.any(1).nonzero().flatten().tolist():
+        for k in (~torch.isfinite(J)).any(1).nonzero().flatten().tolist():  # one check for all members
             if diverged[k] is None:
-                diverged[k] = epoch * J.shape[1] + int(bad[k].nonzero()[0]) + 1
+                diverged[k] = divergence(J[k], epoch, rates[k], x[k], y[k])
         if all(d is not None for d in diverged):
             break
         losses = ((J * sizes).sum(1) / n).tolist()

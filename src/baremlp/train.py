@@ -62,6 +62,15 @@ def likely_cause(x, y, step, lr):
     return f"{scale}, or try a smaller learning rate than {lr:g}" if big else None
 
 
+def divergence(J, epoch, lr, x, y):
+    """The Diverged error of an epoch (0-based) whose steps' J (steps,) are not all finite, or None."""
+    bad = ~torch.isfinite(J)
+    if not bad.any():
+        return None
+    step = epoch * len(J) + int(bad.nonzero()[0]) + 1  # steps before this epoch, then the first bad one
+    return Diverged(step, epoch + 1, lr, likely_cause(x, y, step, lr))
+
+
 def epoch_record(epoch, J, lr, lam, accuracy=None):
     """An epoch's record as train() returns it (epoch: 1-based, J its mean objective); a run folder keeps
     J under "objective" only (rundir.stored), "loss" being its older name that callers may still read."""
@@ -180,10 +189,8 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         order = (epoch_order(n, seed, epoch) if shuffle else torch.arange(n)).to(net.device)
         losses, correct, down = run_epoch(net, x, y, order, batch_size, loss_fn, rate, lam, momentum,
                                           state.velocity, labels, check_steps)
-        bad = ~torch.isfinite(losses)
-        if bad.any():
-            step = epoch * steps + int(bad.nonzero()[0]) + 1
-            raise Diverged(step, epoch + 1, rate, likely_cause(x, y, step, rate))
+        if error := divergence(losses, epoch, rate, x, y):
+            raise error
         # bookkeeping
         state.epoch = epoch + 1
         J = (losses * sizes).sum().item() / n
