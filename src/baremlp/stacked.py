@@ -9,14 +9,13 @@ is done here for all members at once.
 """
 import contextlib
 import time
-import warnings
 
 import torch
 
 from . import analysis, compiled, data as datamod
 from .evaluation import make_loss
 from .report import tracks_map
-from .sgd import batch_sizes, epoch_order, lr_at
+from .sgd import batch_size_for, batch_sizes, epoch_order, lr_at, reg_at
 from .train import divergence, epoch_record
 
 
@@ -72,9 +71,7 @@ def train(members, nets, data):
     labels = not y.dtype.is_floating_point
     y = y if labels else y.to(dtype)
     n = x.shape[1]
-    batch_size = min(s.batch_size, n)
-    if s.batch_size > n:
-        warnings.warn(f"batch_size {s.batch_size} is larger than the {n} samples: using {n}")
+    batch_size = batch_size_for(s.batch_size, n)
     sizes = torch.tensor(batch_sizes(n, batch_size), dtype=dtype, device=device)  # (steps,)
     velocity = [torch.zeros_like(p) for p in pop.parameters] if s.momentum else []
     epoch_fn = compiled.get_epoch(loss_fn, s.momentum, labels, population=True)
@@ -82,7 +79,7 @@ def train(members, nets, data):
     for epoch in range(s.epochs):
         t0 = time.perf_counter()
         rates = [lr_at(m.lr, epoch, m.epochs, m.schedule) for m in members]
-        lams = [m.reg if m.reg_epochs is None or epoch < m.reg_epochs else 0.0 for m in members]
+        lams = [reg_at(m.reg, m.reg_epochs, epoch) for m in members]
         orders = {seed: epoch_order(n, seed, epoch) for seed in {m.seed for m in members}}  # shared by a seed's members
         order = torch.stack([orders[m.seed] for m in members]).to(device)  # (S, n)
         pop.parameters, velocity, J, correct = compiled.scan_batches(

@@ -24,7 +24,7 @@ from . import compiled, distributed, ops
 from .backprop import manual_epoch
 from .errors import UsageError, check_data, check_fit, check_hyper
 from .evaluation import evaluate, make_loss
-from .sgd import SCHEDULES, batch_sizes, batches, epoch_order, lr_at, reg_at, sgd_step
+from .sgd import SCHEDULES, batch_size_for, batch_sizes, batches, epoch_order, lr_at, reg_at, sgd_step
 
 ENGINES = ("eager", "compiled", "manual")
 
@@ -167,9 +167,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
     x, y = check_data(net, x, y)
     xv, yv = check_data(net, *val) if val is not None else (None, None)
     n, labels = x.shape[0], not y.dtype.is_floating_point
-    if batch_size > n:
-        warnings.warn(f"batch_size {batch_size} is larger than the {n} samples: using {n}")
-        batch_size = n
+    batch_size = batch_size_for(batch_size, n)
     state = state if state is not None else TrainState()
     if momentum and state.velocity is None:
         state.velocity = [torch.zeros_like(p) for p in net.parameters]
