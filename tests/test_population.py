@@ -55,8 +55,14 @@ def test_members_end_where_their_single_runs_end():
     assert summaries[0]["effective_map"] != summaries[1]["effective_map"]  # two seeds, two networks
 
 
-def test_members_with_their_own_lr_reg_and_noise():
+def test_members_with_their_own_lr_reg_and_noise(monkeypatch):
+    loads = []
+    monkeypatch.setattr(population.datamod, "load", lambda s, load=population.datamod.load: loads.append(s) or load(s))
     summaries = population.run(SMALL, seeds=[1, 1], lr=[0.03, 0.01], reg=[0.0, 0.05], noise=[0.5, 0.0])
+    assert [(s.seed, s.noise) for s in loads] == [(1, 0.5), (1, 0.0)]  # one data set for each, loaded once
+    loads.clear()
+    population.run(SMALL, seeds=[1, 1], lr=[0.03, 0.01])
+    assert len(loads) == 1  # members differing in lr alone share their data
     for (lr, reg, noise), mine in zip([(0.03, 0.0, 0.5), (0.01, 0.05, 0.0)], summaries):
         assert_same_run(mine, single(SMALL.replace(seed=1, lr=lr, reg=reg, noise=noise)))
 
