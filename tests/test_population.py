@@ -13,6 +13,7 @@ import torch
 from baremlp import MLP, UsageError, checkpoint, compiled, population
 from baremlp.cli import main
 from baremlp.experiments import _answer
+from baremlp.files import read_json
 from baremlp.rundir import RunFolder
 from baremlp.runner import run
 from baremlp.settings import Settings
@@ -54,8 +55,14 @@ def test_members_end_where_their_single_runs_end():
     assert summaries[0]["effective_map"] != summaries[1]["effective_map"]  # two seeds, two networks
 
 
-def test_members_with_their_own_lr_reg_and_noise():
+def test_members_with_their_own_lr_reg_and_noise(monkeypatch):
+    loads = []
+    monkeypatch.setattr(population.datamod, "load", lambda s, load=population.datamod.load: loads.append(s) or load(s))
     summaries = population.run(SMALL, seeds=[1, 1], lr=[0.03, 0.01], reg=[0.0, 0.05], noise=[0.5, 0.0])
+    assert [(s.seed, s.noise) for s in loads] == [(1, 0.5), (1, 0.0)]  # one data set for each, loaded once
+    loads.clear()
+    population.run(SMALL, seeds=[1, 1], lr=[0.03, 0.01])
+    assert len(loads) == 1  # members differing in lr alone share their data
     for (lr, reg, noise), mine in zip([(0.03, 0.0, 0.5), (0.01, 0.05, 0.0)], summaries):
         assert_same_run(mine, single(SMALL.replace(seed=1, lr=lr, reg=reg, noise=noise)))
 
@@ -69,12 +76,38 @@ def test_classification_with_momentum_a_schedule_and_a_partial_batch():
         assert "confusion_matrix" in mine
 
 
-def test_a_diverged_member_is_recorded_and_the_others_go_on():
+def test_a_diverged_member_is_recorded_and_the_others_go_on(tmp_path):
     diverged, fine = population.run(SMALL, seeds=[0, 0], lr=[1e6, 0.04])
-    with pytest.raises(Diverged) as e:
-        single(SMALL.replace(lr=1e6))
-    assert diverged == {"final_loss": None, "diverged_at_step": e.value.step}
+    with pytest.raises(Diverged):
+        run(SMALL.replace(lr=1e6), str(tmp_path), progress=False, log=lambda *a: None)
+    theirs = RunFolder(str(tmp_path)).summary()  # what a single run that diverged says of itself
+    assert diverged["diverged"] is True
+    assert diverged == theirs | {"train_seconds": diverged["train_seconds"]}
     assert_same_run(fine, single(SMALL))
+
+
+def test_a_member_folder_holds_its_single_runs_records_momentum_and_time(tmp_path):
+    s = Settings(dataset="square", n=60, hidden=(8,), init="he", lr=0.05, momentum=0.9, batch_size=7, epochs=2,
+                 reg=0.001)  # the compiled shape of the test above: no second compile
+    mine, one = str(tmp_path / "pop"), str(tmp_path / "one")
+    summary = population.run_members([s, s.replace(seed=5)], [str(tmp_path / "other"), mine])[1]
+    run(s.replace(seed=5), one, progress=False, log=lambda *a: None, plots=False)
+    # metrics.jsonl: the single run's records (J as "objective" only), time apart
+    records, theirs = (read_json(os.path.join(f, "metrics.jsonl"), lines=True) for f in (mine, one))
+    assert [list(r) for r in records] == [list(r) for r in theirs]
+    for a, b in zip(records, theirs):
+        assert a["objective"] == pytest.approx(b["objective"], rel=1e-4, abs=1e-5)
+    # the checkpoint holds the single run's momentum buffers and the member's training time
+    (tensors, meta), (their_tensors, _) = (checkpoint.load(os.path.join(f, "checkpoint.safetensors")) for f in (mine, one))
+    assert meta["train_seconds"] == summary["train_seconds"] > 0
+    velocity, their_velocity = checkpoint.velocity_of(tensors), checkpoint.velocity_of(their_tensors)
+    assert len(velocity) == len(their_velocity) == 4  # W1, b1, W2, b2
+    for v, w in zip(velocity, their_velocity):
+        torch.testing.assert_close(v, w, atol=1e-5, rtol=0)
+    # so resumed to more epochs it ends where the single run of 4 epochs ends
+    assert main(["train", "--resume", mine, "--epochs", "4"]) == 0
+    four = single(s.replace(seed=5, epochs=4))
+    assert RunFolder(mine).summary()["final_loss"] == pytest.approx(four["final_loss"], rel=0, abs=1e-5)
 
 
 def test_without_torch_compile_the_members_run_one_by_one(monkeypatch, tmp_path):
@@ -84,7 +117,8 @@ def test_without_torch_compile_the_members_run_one_by_one(monkeypatch, tmp_path)
     assert fine == single(SMALL) | {"train_seconds": fine["train_seconds"], "machine": fine["machine"]}
     with pytest.raises(Diverged) as e:
         single(SMALL.replace(lr=1e6))
-    assert diverged == RunFolder(str(tmp_path / "b")).summary() == {"final_loss": None, "diverged_at_step": e.value.step}
+    assert diverged == RunFolder(str(tmp_path / "b")).summary()
+    assert diverged["diverged"] is True and diverged["diverged_at_step"] == e.value.step
 
 
 @pytest.mark.parametrize("change, message", [

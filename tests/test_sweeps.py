@@ -2,8 +2,11 @@
 import csv
 import os
 
+import pytest
+
 from baremlp.cli import main
 from baremlp.experiments import noise_vs_reg
+from baremlp.rundir import RunFolder
 
 TINY = ["--n", "60", "--epochs", "2"]
 
@@ -49,13 +52,19 @@ def test_noise_vs_reg_report(tmp_path):
     assert len(read_rows(tmp_path / "runs.csv")) == 4
 
 
-def test_sweep_records_a_diverged_run_and_goes_on(tmp_path, capsys):
+@pytest.mark.parametrize("how", [[], ["--no-population"]])
+def test_sweep_records_a_diverged_run_and_goes_on(tmp_path, capsys, how):
     out = tmp_path / "sweep"
-    assert main(["sweep", "--lr", "1e6,0.04", *TINY, "--seeds", "1", "--out", str(out)]) == 0
+    assert main(["sweep", "--lr", "1e6,0.04", *TINY, "--seeds", "1", *how, "--out", str(out)]) == 0
     rows = read_rows(out / "runs.csv")
     assert [r["final_loss"] == "" for r in rows] == [True, False]
     assert int(rows[0]["diverged_at_step"]) >= 1
     assert "diverged at step" in capsys.readouterr().out
+    # its folder says it diverged, as a single run's does, so a new run may replace it
+    folder = str(out / "runs" / "lr=1000000.0_seed=0")
+    assert RunFolder(folder).summary()["diverged"] is True
+    assert main(["train", "--out", folder, "--lr", "0.04", *TINY]) == 0
+    assert RunFolder(folder).summary()["final_loss"] > 0
 
 
 def test_sweep_refuses_stale_runs_with_other_settings(tmp_path, capsys):

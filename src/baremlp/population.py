@@ -14,10 +14,10 @@ members share (bench/population.py measures it).
     from baremlp.settings import Settings
     summaries = population.run(Settings(dataset="linear"), seeds=range(1000))  # one summary.json dict each
 
-A member that diverges is recorded as a sweep records a diverged run, {"final_loss": None,
-"diverged_at_step": step}; the others go on.  A member's metrics hold loss, lr, λ, accuracy and M W
-per epoch, not the validation loss (its summary has it).  Where torch.compile is unavailable the
-members are trained one after another by runner.run, with a note.
+A member that diverges is recorded as its single run records itself (rundir.diverged_summary:
+"diverged": true, the step, the error); the others go on.  A member's metrics hold the single run's
+records (objective, lr, λ, accuracy and M W per epoch), not the validation loss (its summary has it).
+Where torch.compile is unavailable the members are trained one after another by runner.run, with a note.
 """
 import multiprocessing
 import time
@@ -26,13 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import compiled, data as datamod, datasets
 from .errors import UsageError
-from .files import write_json
 from .model import resolve_device
 from .report import summarize
-from .rundir import RunFolder
-from .runner import build_net, run as run_one
+from .rundir import RunFolder, diverged_summary, stored
+from .runner import build_net, run_or_read
 from .stacked import one_thread, train
-from .train import Diverged, TrainState
+from .train import TrainState
 
 VARIES = ("seed", "lr", "reg", "noise")  # what may differ between members; every other setting is shared
 
@@ -65,8 +64,9 @@ def check(members):
 def run_members(members, outs=None, *, workers=1, log=None):
     """Trains the members (Settings differing only in VARIES) as one population and returns one
     summary dict each, as runner.run's.  outs: a run folder for each member, written as a finished
-    run folder (config.json, metrics.jsonl, checkpoint, summary.json; cleared first if it holds an
-    unfinished run).  workers > 1 splits the members among that many processes."""
+    run folder (config.json, metrics.jsonl, checkpoint, summary.json; cleared first if it holds a
+    run; without torch.compile, runner.run_or_read resumes an unfinished one and reads a finished one
+    back).  workers > 1 splits the members among that many processes."""
     members = list(members)
     check(members)
     outs = list(outs) if outs is not None else [None] * len(members)
@@ -82,25 +82,29 @@ def run_members(members, outs=None, *, workers=1, log=None):
     with one_thread(), warnings.catch_warnings():
         # vmap over the scan traces one slice through a per-member fallback once, at compile time
         warnings.filterwarnings("ignore", message="There is a performance drop because we have not yet implemented")
-        loaded = {}
-        data = [loaded.setdefault((m.seed, m.noise), datamod.load(m)) for m in members]  # lr and λ leave data alone
+        loaded = {}  # one data set per (seed, noise): lr and λ leave data alone
+        for m in members:
+            if (m.seed, m.noise) not in loaded:
+                loaded[m.seed, m.noise] = datamod.load(m)
+        data = [loaded[m.seed, m.noise] for m in members]
         nets = [build_net(m, d, device) for m, d in zip(members, data)]
         if not compiled.available(nets[0]):
             warnings.warn("population training needs torch.compile: training the members one after another")
-            return [_one_by_one(m, out) for m, out in zip(members, outs)]
+            return [run_or_read(m, out) for m, out in zip(members, outs)]
         t0 = time.perf_counter()
-        histories, diverged = train(members, nets, data)
+        histories, velocities, errors = train(members, nets, data)
         seconds = time.perf_counter() - t0
+        share = seconds / len(members)  # a member's share of the time
         loss = datamod.loss_for(members[0].loss, data[0].classes)
         summaries = []
-        for m, net, d, history, step in zip(members, nets, data, histories, diverged):
-            if step is None:
-                summary = summarize(m, net, d, history, loss, seconds / len(members))[0]  # its share of the time
+        for m, net, d, history, error in zip(members, nets, data, histories, errors):
+            if error is None:
+                summary = summarize(m, net, d, history, loss, share)[0]
                 summary["population"] = {"size": len(members), "train_seconds": seconds}
             else:
-                summary = {"final_loss": None, "diverged_at_step": step}  # as a sweep records a diverged run
+                summary = diverged_summary(error, share)
             summaries.append(summary)
-    jobs = [job for job in zip(outs, members, nets, data, histories, summaries) if job[0]]
+    jobs = [job for job in zip(outs, members, nets, data, histories, velocities, summaries) if job[0]]
     with ThreadPoolExecutor(16) as pool:  # each file is fsynced: waits on the disk, which threads share
         list(pool.map(lambda job: _write_folder(*job), jobs))
     if log:
@@ -108,25 +112,15 @@ def run_members(members, outs=None, *, workers=1, log=None):
     return summaries
 
 
-def _write_folder(out, s, net, data, history, summary):
-    """A member's run folder as a finished single run leaves it (a diverged one: no checkpoint)."""
+def _write_folder(out, s, net, data, history, velocity, summary):
+    """A member's run folder as its single run leaves it: records, checkpoint (momentum buffers and
+    seconds trained too, so that it resumes as that run does) and summary; a diverged one: no checkpoint."""
     folder = RunFolder(out)
     folder.start(s, overwrite=True)  # clears what an interrupted run of it left
-    folder.write_metrics(history)
+    folder.write_metrics([stored(r) for r in history])
     if summary["final_loss"] is not None:
-        folder.save(net, s, data, TrainState(len(history)))
-    folder.write_summary(summary)  # last: its presence means "finished"
-
-
-def _one_by_one(s, out):
-    """One member as its own run (where a population cannot compile), recorded as a sweep records it."""
-    try:
-        return run_one(s, out, overwrite=True, progress=False, log=lambda *a: None, plots=False)[1]
-    except Diverged as e:
-        summary = {"final_loss": None, "diverged_at_step": e.step}
-        if out:
-            write_json(RunFolder(out).file("summary.json"), summary)
-        return summary
+        folder.save(net, s, data, TrainState(len(history), velocity), summary["train_seconds"])
+    folder.write_summary(summary)  # last: its presence means "finished" (a diverged one's: diverged_summary's)
 
 
 def run(settings, seeds, *, lr=None, reg=None, noise=None, workers=1, log=None):
@@ -154,4 +148,4 @@ def run_folders(jobs, *, workers=1, log=None):
     todo = [(s, out) for s, out in jobs if not RunFolder(out).finished()]
     if todo:
         run_members([s for s, _ in todo], [out for _, out in todo], workers=workers, log=log)
-    return [RunFolder(out).summary() for _, out in jobs]
+    return [run_or_read(s, out) for s, out in jobs]  # all finished now: read back

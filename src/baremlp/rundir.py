@@ -128,12 +128,23 @@ class RunFolder:
     def write_diverged(self, error, seconds):
         """The summary of a run that diverged (error: the train.Diverged raised): the folder says what
         happened, and a new run into it may replace it."""
-        self.write_summary({"diverged": True, "final_loss": None, "diverged_at_step": error.step,
-                            "diverged_at_epoch": error.epoch, "error": str(error), "epochs_run": error.epoch - 1,
-                            "train_seconds": seconds})
+        self.write_summary(diverged_summary(error, seconds))
 
     def summary(self):
         return read_json(self.file("summary.json"))
+
+
+def diverged_summary(error, seconds):
+    """summary.json of a run that diverged (error: the train.Diverged raised), after `seconds` of training."""
+    return {"diverged": True, "final_loss": None, "diverged_at_step": error.step, "diverged_at_epoch": error.epoch,
+            "error": str(error), "epochs_run": error.epoch - 1, "train_seconds": seconds}
+
+
+def stored(record):
+    """An epoch's record (train.epoch_record's) as a run folder keeps it, changed in place: J under
+    "objective" only, since "loss" reads as L."""
+    record.pop("loss", None)
+    return record
 
 
 def best_of(tensors, meta, path):

@@ -16,7 +16,7 @@ from . import analysis, backprop, data as datamod, distributed
 from .model import MLP, resolve_device
 from .report import summarize, tracks_map
 from .errors import UsageError, check_fit
-from .rundir import Board, RunFolder, settings_of
+from .rundir import Board, RunFolder, diverged_summary, settings_of, stored
 from .settings import Settings
 from .train import Diverged, TrainState, train, unscaled
 
@@ -52,6 +52,21 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
         return _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard)
     finally:
         distributed.leave()
+
+
+def run_or_read(s, out=None):
+    """The summary of the run s in folder out, as a sweep or a population wants it: read back where out
+    holds a finished run (or one that diverged), else trained quietly, resumed where it stopped.  A run
+    that diverges is an outcome here, not an error: its summary says so, as run() wrote it."""
+    folder = RunFolder(out) if out else None
+    if folder and folder.finished():
+        return folder.summary()
+    t0 = time.perf_counter()
+    try:
+        return run(s, out, resume=bool(folder and folder.holds_run()), progress=False, log=lambda *a: None,
+                   plots=False)[1]
+    except Diverged as e:  # without a folder, its seconds count the data's loading too
+        return folder.summary() if folder else diverged_summary(e, time.perf_counter() - t0)
 
 
 def open_run(folder, s, net, data, resume, overwrite, log):
@@ -115,7 +130,7 @@ def _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard):
     t0 = time.perf_counter() - seconds  # train_seconds counts the whole run, across resumes
 
     def after_epoch(record, state):
-        del record["loss"]  # J's older name: in a run folder J is "objective" only, since "loss" reads as L
+        stored(record)  # J as "objective" only, in the folder, the board and the history the plots draw
         if track:
             record["effective_map"] = analysis.effective_map(net).tolist()
         if group and device.type == "cpu":  # gloo's all_reduce returns when done; a GPU's would need a sync

@@ -8,6 +8,7 @@ The order of an epoch is a function of (seed, epoch) alone, so a resumed run, a 
 run on several processes all see the batches an uninterrupted single run sees.
 """
 import math
+import warnings
 
 import torch
 
@@ -40,6 +41,14 @@ def epoch_order(n, seed, epoch):
 def batch_sizes(n, batch_size):
     """The size of every step's batch in an epoch: full batches, then the short rest, if any."""
     return [min(batch_size, n - i) for i in range(0, n, batch_size)]
+
+
+def batch_size_for(batch_size, n):
+    """The batch size an epoch of n samples takes: batch_size, or all n (with a warning) where it asks for more."""
+    if batch_size > n:
+        warnings.warn(f"batch_size {batch_size} is larger than the {n} samples: using {n}")
+        return n
+    return batch_size
 
 
 def batches(x, y, order, batch_size):

@@ -9,14 +9,14 @@ is done here for all members at once.
 """
 import contextlib
 import time
-import warnings
 
 import torch
 
 from . import analysis, compiled, data as datamod
 from .evaluation import make_loss
 from .report import tracks_map
-from .sgd import batch_sizes, epoch_order, lr_at
+from .sgd import batch_size_for, batch_sizes, epoch_order, lr_at, reg_at
+from .train import divergence, epoch_record
 
 
 class Population:
@@ -58,8 +58,10 @@ def one_thread():
 
 
 def train(members, nets, data):
-    """Trains the members' networks together, in place.  Returns each member's history (one record
-    per epoch, as train.train's) and the step at which it diverged (None where it did not)."""
+    """Trains the members' networks together, in place.  Returns, for each member, its history (one
+    record per epoch, train.epoch_record's), its momentum buffers (one per parameter, as a TrainState
+    holds them; None without momentum) and the train.Diverged error of its divergence (None where it
+    did not diverge: the error a single run would raise, with its step, epoch and likely cause)."""
     s, S = members[0], len(members)
     loss_fn = make_loss(datamod.loss_for(s.loss, data[0].classes))
     pop = Population(nets)
@@ -69,9 +71,7 @@ def train(members, nets, data):
     labels = not y.dtype.is_floating_point
     y = y if labels else y.to(dtype)
     n = x.shape[1]
-    batch_size = min(s.batch_size, n)
-    if s.batch_size > n:
-        warnings.warn(f"batch_size {s.batch_size} is larger than the {n} samples: using {n}")
+    batch_size = batch_size_for(s.batch_size, n)
     sizes = torch.tensor(batch_sizes(n, batch_size), dtype=dtype, device=device)  # (steps,)
     velocity = [torch.zeros_like(p) for p in pop.parameters] if s.momentum else []
     epoch_fn = compiled.get_epoch(loss_fn, s.momentum, labels, population=True)
@@ -79,31 +79,29 @@ def train(members, nets, data):
     for epoch in range(s.epochs):
         t0 = time.perf_counter()
         rates = [lr_at(m.lr, epoch, m.epochs, m.schedule) for m in members]
-        lams = [m.reg if m.reg_epochs is None or epoch < m.reg_epochs else 0.0 for m in members]
+        lams = [reg_at(m.reg, m.reg_epochs, epoch) for m in members]
         orders = {seed: epoch_order(n, seed, epoch) for seed in {m.seed for m in members}}  # shared by a seed's members
         order = torch.stack([orders[m.seed] for m in members]).to(device)  # (S, n)
         pop.parameters, velocity, J, correct = compiled.scan_batches(
             epoch_fn, pop.parameters, velocity, x, y, order, batch_size,
             torch.tensor(rates, dtype=dtype, device=device), torch.tensor(lams, dtype=dtype, device=device))
         # bookkeeping, as train.train does it for one network: J (S, steps), correct (S, steps)
-        bad = ~torch.isfinite(J)
-        for k in bad.any(1).nonzero().flatten().tolist():
+        for k in (~torch.isfinite(J)).any(1).nonzero().flatten().tolist():  # one check for all members
             if diverged[k] is None:
-                diverged[k] = epoch * J.shape[1] + int(bad[k].nonzero()[0]) + 1
+                diverged[k] = divergence(J[k], epoch, rates[k], x[k], y[k])
         if all(d is not None for d in diverged):
             break
         losses = ((J * sizes).sum(1) / n).tolist()
-        accuracy = (correct.sum(1) / n).tolist() if labels else None
+        accuracy = (correct.sum(1) / n).tolist() if labels else [None] * S
         maps = analysis.effective_map(pop).tolist() if tracks_map(s) else None
         seconds = time.perf_counter() - t0
         for k in range(S):
             if diverged[k] is None:
-                record = {"epoch": epoch + 1, "loss": losses[k], "lr": rates[k], "reg": lams[k]}
-                if labels:
-                    record["accuracy"] = accuracy[k]
+                record = epoch_record(epoch + 1, losses[k], rates[k], lams[k], accuracy[k])
                 record["time"] = seconds
                 if maps:
                     record["effective_map"] = maps[k]
                 histories[k].append(record)
     pop.unstack()
-    return histories, diverged
+    velocities = [[v[k] for v in velocity] if velocity else None for k in range(S)]  # (S, ...) -> S lists
+    return histories, velocities, diverged

@@ -16,11 +16,11 @@ import statistics
 import torch
 
 from .errors import UsageError
-from .files import read_json, write_atomic, write_csv, write_json
+from .files import write_atomic, write_csv, write_json
 from .population import can_train, run_folders
-from .runner import run
+from .rundir import RunFolder, settings_of
+from .runner import run_or_read
 from .settings import Settings
-from .train import Diverged
 
 METRICS = ("final_loss", "effective_map_error", "val_accuracy", "test_accuracy", "test_loss", "dead_units", "train_seconds")
 
@@ -39,25 +39,17 @@ def run_name(s: Settings, names):
 
 
 def _one(job):
-    """Runs (or reads back) one run folder; in a worker process, one thread each."""
-    s, folder = job
-    path = os.path.join(folder, "summary.json")
-    if not os.path.exists(path):
-        torch.set_num_threads(1)
-        try:
-            run(s, folder, resume=os.path.exists(os.path.join(folder, "config.json")), progress=False,
-                log=lambda *a: None, plots=False)
-        except Diverged as e:  # an expected outcome of a grid point (a large lr): recorded, not fatal
-            write_json(path, {"final_loss": None, "diverged_at_step": e.step})
-    return read_json(path)
+    """Runs (or reads back) one run folder; in a worker process, one thread each.  A diverged run (a
+    large lr) is an expected outcome of a grid point: recorded, not fatal."""
+    torch.set_num_threads(1)
+    return run_or_read(*job)
 
 
 def check_folder(s: Settings, folder):
     """A run folder left by an earlier sweep must hold the same settings, or its results are not this run's."""
-    path = os.path.join(folder, "config.json")
-    if not os.path.exists(path):
+    if not RunFolder(folder).holds_run():
         return
-    old = Settings.from_dict(read_json(path))
+    old = settings_of(folder)
     if old != s:
         diff = ", ".join(f"{k} {getattr(old, k)!r} ≠ {getattr(s, k)!r}" for k in s.to_dict() if getattr(old, k) != getattr(s, k))
         raise UsageError(f"{folder} was trained with other settings ({diff}): use a new --out for a changed sweep")
@@ -74,7 +66,7 @@ def sweep(base: Settings, values: dict, seeds: int, out, *, workers=1, populatio
         check_folder(s, folder)
     os.makedirs(os.path.join(out, "runs"), exist_ok=True)
     write_json(os.path.join(out, "sweep.json"), {"base": base.to_dict(), "values": values, "seeds": seeds})
-    done = sum(os.path.exists(os.path.join(f, "summary.json")) for _, f in jobs)
+    done = sum(RunFolder(f).finished() for _, f in jobs)
     log(f"sweep: {len(jobs)} runs ({done} already done) into {out}" + (", trained as one population" if together else ""))
     rows = []
     ctx = multiprocessing.get_context("spawn")  # torch's thread pools do not survive fork

@@ -25,7 +25,7 @@ from . import compiled, distributed, ops
 from .backprop import manual_epoch
 from .errors import UsageError, check_data, check_fit, check_hyper
 from .evaluation import evaluate, make_loss
-from .sgd import SCHEDULES, batch_sizes, batches, epoch_order, lr_at, reg_at, sgd_step
+from .sgd import SCHEDULES, batch_size_for, batch_sizes, batches, epoch_order, lr_at, reg_at, sgd_step
 
 ENGINES = ("eager", "compiled", "manual")
 
@@ -61,6 +61,24 @@ def likely_cause(x, y, step, lr):
         return scale or f"this happened at lr {lr:g}, before the step size could matter: check the data's " \
                         "magnitude and init_scale"
     return f"{scale}, or try a smaller learning rate than {lr:g}" if big else None
+
+
+def divergence(J, epoch, lr, x, y):
+    """The Diverged error of an epoch (0-based) whose steps' J (steps,) are not all finite, or None."""
+    bad = ~torch.isfinite(J)
+    if not bad.any():
+        return None
+    step = epoch * len(J) + int(bad.nonzero()[0]) + 1  # steps before this epoch, then the first bad one
+    return Diverged(step, epoch + 1, lr, likely_cause(x, y, step, lr))
+
+
+def epoch_record(epoch, J, lr, lam, accuracy=None):
+    """An epoch's record as train() returns it (epoch: 1-based, J its mean objective); a run folder keeps
+    J under "objective" only (rundir.stored), "loss" being its older name that callers may still read."""
+    record = {"epoch": epoch, "objective": J, "loss": J, "lr": lr, "reg": lam}
+    if accuracy is not None:
+        record["accuracy"] = accuracy
+    return record
 
 
 @dataclass
@@ -150,9 +168,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
     x, y = check_data(net, x, y)
     xv, yv = check_data(net, *val) if val is not None else (None, None)
     n, labels = x.shape[0], not y.dtype.is_floating_point
-    if batch_size > n:
-        warnings.warn(f"batch_size {batch_size} is larger than the {n} samples: using {n}")
-        batch_size = n
+    batch_size = batch_size_for(batch_size, n)
     state = state if state is not None else TrainState()
     if momentum and state.velocity is None:
         state.velocity = [torch.zeros_like(p) for p in net.parameters]
@@ -172,16 +188,12 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         order = (epoch_order(n, seed, epoch) if shuffle else torch.arange(n)).to(net.device)
         losses, correct, down = run_epoch(net, x, y, order, batch_size, loss_fn, rate, lam, momentum,
                                           state.velocity, labels, check_steps)
-        bad = ~torch.isfinite(losses)
-        if bad.any():
-            step = epoch * steps + int(bad.nonzero()[0]) + 1
-            raise Diverged(step, epoch + 1, rate, likely_cause(x, y, step, rate))
+        if error := divergence(losses, epoch, rate, x, y):
+            raise error
         # bookkeeping
         state.epoch = epoch + 1
         J = (losses * sizes).sum().item() / n
-        record = {"epoch": state.epoch, "objective": J, "loss": J, "lr": rate, "reg": lam}  # "loss": J's older name
-        if labels:
-            record["accuracy"] = correct.item() / n
+        record = epoch_record(state.epoch, J, rate, lam, correct.item() / n if labels else None)
         if check_steps:
             record["steps_down"] = down / steps
         stop = False
