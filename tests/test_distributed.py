@@ -128,8 +128,9 @@ def test_kill_9_of_a_rank_stops_the_run_and_resume_continues(tmp_path, rank):
     assert "killed by signal SIGKILL" in stderr and f"--resume {folder}" in stderr
     assert not (folder / "summary.json").exists(), "the run finished before the kill"
     _, meta = weights(folder)  # intact: it loads, at the last epoch of metrics.jsonl or (a kill between the
-    # two writes) the one before, which resume cuts metrics.jsonl back to
-    assert 2 <= meta["epoch"] <= epochs_done(folder) <= meta["epoch"] + 1 < 20
+    # two writes) the one before, which resume cuts metrics.jsonl back to; the kill comes once epoch 2's
+    # record is written, so its checkpoint may still be epoch 1's
+    assert 1 <= meta["epoch"] <= epochs_done(folder) <= meta["epoch"] + 1 < 20
     # resumed with another number of processes (1), it ends where one uninterrupted process does;
     # resumed with the same number (2), where an uninterrupted run of 2 processes does, bit for bit
     other = ["--nproc", "2"] if rank == 0 else []
