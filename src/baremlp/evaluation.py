@@ -60,18 +60,23 @@ def fit(pred, y):
     return {"rmse": (sse / y.shape[0]).sqrt().mean().item(), "r2": r2.mean().item()}
 
 
-def scores(net, x, y, loss, classes=None, target_scale=(None, None)):
-    """{'loss'}, and with classes also 'accuracy', 'classes', 'per_class_accuracy' and 'confusion_matrix';
-    for regression 'rmse' and 'r2' in the data's units (target_scale: the (mean, std) the targets were
-    standardized with, or (None, None))."""
-    result, v = _evaluate(net, x, y, loss, 0.0)
+def scores(net, x, y, loss, classes=None, target_scale=(None, None), reg=None):
+    """{'loss'} ('objective' too, J with this λ, where reg is given), 'accuracy' for class labels, and
+    with classes also 'classes', 'per_class_accuracy' and 'confusion_matrix'; for regression 'rmse' and
+    'r2' in the data's units (target_scale: the (mean, std) the targets were standardized with, or
+    (None, None)).  One forward pass serves them all."""
+    result, v = _evaluate(net, x, y, loss, reg or 0.0)
     out = {"loss": result["loss"]}
+    if reg is not None:
+        out["objective"] = result["objective"]
     if y.dtype.is_floating_point and not classes:
         out.update(fit(unscale(v.cpu(), *target_scale), unscale(y.cpu(), *target_scale)))
+    if "accuracy" in result:
+        out["accuracy"] = result["accuracy"]
     if classes:
         pred = v.argmax(1)
         confusion = confusion_matrix(y, pred, len(classes))
         per_class = confusion.diag().double() / confusion.sum(1).clamp_min(1)
-        out.update(accuracy=result["accuracy"], classes=list(classes),
-                   per_class_accuracy=dict(zip(classes, per_class.tolist())), confusion_matrix=confusion.tolist())
+        out.update(classes=list(classes), per_class_accuracy=dict(zip(classes, per_class.tolist())),
+                   confusion_matrix=confusion.tolist())
     return out

@@ -56,8 +56,8 @@ def check(members):
     differ = [k for k in first.to_dict() if k not in VARIES and any(getattr(m, k) != getattr(first, k) for m in members)]
     if differ:
         raise UsageError(f"members differ in {', '.join(differ)}: a population may vary only {', '.join(VARIES)}")
-    if unsupported(members[0]):
-        raise UsageError(f"population training cannot vectorize {'; '.join(unsupported(members[0]))}: "
+    if found := unsupported(first):
+        raise UsageError(f"population training cannot vectorize {'; '.join(found)}: "
                          "train these runs one by one (runner.run, or baremlp sweep --no-population)")
 
 

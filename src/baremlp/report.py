@@ -31,20 +31,19 @@ def summarize(s, net, data, history, loss, seconds):
     the network was trained on (standardized targets, where they were); RMSE and R² of a regression
     are in the data's own units."""
     lam_at_end = reg_at(s.reg, s.reg_epochs, len(history) - 1)  # λ of the last epoch
-    final = evaluate(net, data.x, data.y, loss, lam_at_end)
+    units = (data.y_mean, data.y_std)
+    final = scores(net, data.x, data.y, loss, target_scale=units, reg=lam_at_end)  # one pass over the training set
     summary = {"final_loss": final["loss"], "final_objective": final["objective"],
                "epochs_run": len(history), "train_seconds": seconds, "loss": loss,
                "sizes": net.sizes, "machine": machine()}
     scaled = " (L on standardized targets)" if data.y_mean is not None else ""
     lines = [f"final loss {final['loss']:.3e}{scaled} after {len(history)} epochs in {seconds:.1f} s"]
-    units = (data.y_mean, data.y_std)
     if "accuracy" in final:
         summary["train_accuracy"] = final["accuracy"]
         lines.append(f"training accuracy {final['accuracy']:.4f}")
-    elif not data.classes:
-        train_fit = scores(net, data.x, data.y, loss, None, units)
-        summary.update(train_rmse=train_fit["rmse"], train_r2=train_fit["r2"])
-        lines.append(f"training RMSE {train_fit['rmse']:.4g}, R² {train_fit['r2']:.4f}"
+    elif "rmse" in final:
+        summary.update(train_rmse=final["rmse"], train_r2=final["r2"])
+        lines.append(f"training RMSE {final['rmse']:.4g}, R² {final['r2']:.4f}"
                      + (" (in the data's units)" if scaled else ""))
     if s.check_steps:
         summary["steps_down"] = sum(r["steps_down"] for r in history) / len(history)
