@@ -11,9 +11,9 @@ This is the measurement behind docs/defaults.md.
 import argparse
 import time
 
-from baremlp import population
-from baremlp.settings import Settings
-from baremlp.stats import wilson
+from baremlp.studies import population
+from baremlp.runs.settings import Settings
+from baremlp.studies.intervals import wilson
 
 TOLERANCE = 1e-4  # the promise of docs/defaults.md: max|M W − R| ≤ 1e-4 in float32
 

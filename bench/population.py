@@ -22,9 +22,9 @@ import time
 
 import torch
 
-from baremlp import population
-from baremlp.runner import run
-from baremlp.settings import Settings
+from baremlp.studies import population
+from baremlp.runs.runner import run
+from baremlp.runs.settings import Settings
 
 TARGETS = {64: 3.0, 1000: 20.0}  # seeds -> the most population time / single-run time
 

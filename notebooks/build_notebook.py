@@ -41,8 +41,8 @@ CELLS = [
 
     import baremlp
     from baremlp import MLP, analysis, datasets
-    from baremlp.settings import Settings
-    from baremlp.train import epoch_order
+    from baremlp.runs import Settings
+    from baremlp.sgd import epoch_order
 
     torch.manual_seed(0)  # for reproducibility; every cell below also passes its own seed
     f64 = torch.float64

@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from baremlp import checkpoint
+from baremlp.runs import checkpoint
 from baremlp.cli import main
 
 FAST = ["--n", "200", "--epochs", "2"]

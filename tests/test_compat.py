@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from baremlp import checkpoint, inference, runner
+from baremlp.runs import checkpoint, inference, runner
 from baremlp.cli import main
-from baremlp.rundir import settings_of
+from baremlp.runs.folder import settings_of
 
 OLD = Path(__file__).parent / "data" / "v0"
 

@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from baremlp import MLP, compiled, datasets, train
+from baremlp import MLP, datasets, train
+from baremlp.engines import compiled
 
 
 @pytest.fixture(scope="module")

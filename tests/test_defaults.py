@@ -6,9 +6,10 @@ takes the same SGD steps as the eager one (tests/test_compiled.py) about ten tim
 all ten seeds fit in CI."""
 import pytest
 
-from baremlp import MLP, compiled
-from baremlp.runner import run
-from baremlp.settings import Settings
+from baremlp import MLP
+from baremlp.engines import compiled
+from baremlp.runs.runner import run
+from baremlp.runs.settings import Settings
 
 
 @pytest.mark.parametrize("seed", range(10))

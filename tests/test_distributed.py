@@ -15,10 +15,12 @@ import time
 import pytest
 import torch
 
-from baremlp import UsageError, checkpoint, distributed
+from baremlp import UsageError
+from baremlp.runs import checkpoint
+from baremlp.engines import distributed
 from baremlp.model import MLP
-from baremlp.runner import run
-from baremlp.settings import Settings, load_recipe
+from baremlp.runs.runner import run
+from baremlp.runs.settings import Settings, load_recipe
 
 # the case: square data, hidden 16, batch 64, momentum 0.9, 3 epochs; n = 2010 leaves
 # 1608 training samples, so every epoch ends with a short batch of 8

@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from baremlp import MLP, UsageError, datasets, runner, train
+from baremlp import MLP, UsageError, datasets, train
+from baremlp.runs import runner
 from baremlp.errors import UsageTypeError
 from baremlp.cli import main
 from baremlp.model import resolve_device

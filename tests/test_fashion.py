@@ -5,7 +5,9 @@ import os
 import pytest
 import torch
 
-from baremlp import MLP, checkpoint, evaluate, images, train
+from baremlp import MLP, evaluate, train
+from baremlp.runs import checkpoint
+from baremlp.data import images
 from baremlp.cli import main
 
 pytestmark = pytest.mark.skipif(not os.path.exists(os.path.join(images.FASHION_MNIST_DIR, "train-labels-idx1-ubyte.gz")),

@@ -8,7 +8,7 @@ import struct
 import pytest
 import torch
 
-from baremlp import images
+from baremlp.data import images
 
 
 def idx_bytes(values, dims, type_code=0x08):

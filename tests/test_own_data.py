@@ -66,7 +66,7 @@ def test_npz_data(tmp_path):
 @pytest.mark.parametrize("case, message", [
     ("missing-target", "no target column 'kind'"),
     ("test-columns", "test data columns differ from training"),
-    ("no-target-flag", "--target is missing"),
+    ("no-target-flag", "target (--target) is missing"),
 ])
 def test_bad_tables_one_line_exit_2(tmp_path, capsys, case, message):
     write_regression(tmp_path / "train.csv", 20, 0)
@@ -80,8 +80,8 @@ def test_bad_tables_one_line_exit_2(tmp_path, capsys, case, message):
 
 
 def test_api_from_csv_ready_for_train():
-    from baremlp import MLP, datasets, train
-    x, y = datasets.from_csv(EXAMPLES / "iris_tiny.csv", target="species")
+    from baremlp import MLP, data, train
+    x, y = data.from_csv(EXAMPLES / "iris_tiny.csv", target="species")
     assert x.shape == (30, 4) and y.tolist()[:1] == [0] and y.max() == 2
     h = train(MLP([4, 8, 3], seed=0), (x - x.mean(0)) / x.std(0), y, loss="cross-entropy", lr=0.05, epochs=30, seed=0)
     assert h[-1]["accuracy"] > 0.9

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from baremlp import plots
+from baremlp.runs import plots
 from baremlp.analysis import effective_map
 from baremlp.datasets import R, linear, square
 from baremlp.model import MLP

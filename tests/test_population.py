@@ -10,14 +10,17 @@ import re
 import pytest
 import torch
 
-from baremlp import MLP, UsageError, checkpoint, compiled, population
+from baremlp import MLP, UsageError
+from baremlp.runs import checkpoint
+from baremlp.engines import compiled
+from baremlp.studies import population
 from baremlp.cli import main
-from baremlp.experiments import _answer
-from baremlp.files import read_json
-from baremlp.rundir import RunFolder
-from baremlp.runner import run
-from baremlp.settings import Settings
-from baremlp.stats import Z95, bootstrap, wilson
+from baremlp.studies.experiments import _answer
+from baremlp.runs.files import read_json
+from baremlp.runs.folder import RunFolder
+from baremlp.runs.runner import run
+from baremlp.runs.settings import Settings
+from baremlp.studies.intervals import Z95, bootstrap, wilson
 from baremlp.train import Diverged
 
 SMALL = Settings(n=60, epochs=3, reg_epochs=1)  # the rotation data, per-sample SGD, λ for one epoch

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from baremlp import Diverged, MLP, checkpoint, inference, runner, train
+from baremlp import Diverged, MLP, train
+from baremlp.runs import checkpoint, inference, runner
 from baremlp.cli import main
 from baremlp.data import load
 from baremlp.evaluation import fit
-from baremlp.settings import Settings
+from baremlp.runs.settings import Settings
 
 V0 = pathlib.Path(__file__).resolve().parent / "data" / "v0"  # written by the code of b88c654: see its README
 PRICES = str(V0 / "prices.csv")  # price ≈ 2.5 · area + 15 · rooms + noise σ 10: values from 100 to 440
@@ -72,7 +73,7 @@ def test_targets_are_scaled_with_the_training_split_only():
     assert data.y.mean().item() == pytest.approx(0, abs=1e-5)
     assert data.y.std(unbiased=False).item() == pytest.approx(1, abs=1e-5)
     _, y = prices()
-    val = data.y_val * data.y_std + data.y_mean  # validation rows, back in the data's units: real prices
+    val = data.scaling.outputs(data.y_val)  # validation rows, back in the data's units: real prices
     assert all(min(abs(v - y)) < 0.01 for v in val.flatten().tolist())
     assert abs(data.y_val.mean().item()) > 1e-3  # scaled with the training split's statistics, not its own
 

@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from baremlp import MLP, UsageError, datasets, runner, tables, train
+from baremlp import MLP, UsageError, datasets, train
+from baremlp.runs import runner
+from baremlp.data import tables
 from baremlp.cli import main
-from baremlp.data import column_statistics
+from baremlp.data.scaling import column_statistics
 from baremlp.errors import UsageTypeError
-from baremlp.settings import Settings
+from baremlp.runs.settings import Settings
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 IRIS = str(EXAMPLES / "iris_tiny.csv")
@@ -97,7 +99,7 @@ def test_many_classes_from_few_rows_are_refused_naming_regression(tmp_path, caps
     run = tmp_path / "run"
     refused(capsys, ["train", "--data", table, "--target", "y", "--task", "classification", "--out", str(run)],
             "column 'y' holds 80 classes in 80 rows, fewer than 2 rows per class, too few to learn them; "
-            "if its values are quantities to predict, use --task regression")
+            "if its values are quantities to predict, use task 'regression' (--task regression)")
     assert not run.exists()
     with pytest.raises(UsageError, match="holds 80 classes in 80 rows"):  # the same through the API
         runner.run(Settings(data=table, target="y", task="classification"), str(run), log=lambda *a: None)
@@ -112,8 +114,8 @@ def test_many_classes_from_few_rows_are_refused_naming_regression(tmp_path, caps
 def test_a_text_column_is_named_with_the_way_out(tmp_path, capsys):
     table = regression_table(tmp_path / "c.csv", extra="Paris")
     refused(capsys, ["train", "--data", table, "--target", "y", "--epochs", "1"],
-            "row 2, column 'city': 'Paris0' is not a number (leave the column out with --drop city, "
-            "or choose the inputs with --features)")
+            "row 2, column 'city': 'Paris0' is not a number (leave the column out with drop='city' (--drop city), "
+            "or choose the inputs with features (--features))")
     run = tmp_path / "run"
     assert main(["train", "--data", table, "--target", "y", "--drop", "city", "--test-data", table,
                  "--epochs", "2", "--quiet", "--out", str(run)]) == 0
@@ -126,12 +128,12 @@ def test_a_text_column_is_named_with_the_way_out(tmp_path, capsys):
     assert main(["predict", "--checkpoint", str(tmp_path / "one" / "checkpoint.safetensors"), "--input", "1,2"]) == 2
     assert "the network expects 1 (x2)" in capsys.readouterr().err
     refused(capsys, ["train", "--data", table, "--target", "y", "--features", "x1,town"],
-            "no --features column 'town'; the columns are 'x1', 'x2', 'y', 'city'")
+            "no features column 'town'; the columns are 'x1', 'x2', 'y', 'city'")
     refused(capsys, ["train", "--data", table, "--target", "y", "--features", "x1,y"],
-            "--features 'x1', 'y' name a target or a dropped column")
+            "features 'x1', 'y' name a target or a dropped column")
     np.savez(tmp_path / "d.npz", x=np.zeros((4, 2)), y=np.arange(4.0))
     refused(capsys, ["train", "--data", str(tmp_path / "d.npz"), "--drop", "x0"],
-            "--features and --drop choose columns of a CSV table")
+            "features and drop (--features, --drop) choose columns of a CSV table")
 
 
 def test_api_features_and_drop():
@@ -146,7 +148,7 @@ def test_api_features_and_drop():
 def test_standardize_names_a_constant_column(tmp_path, capsys):
     table = write(tmp_path / "k.csv", "a,k,y\n" + "".join(f"{i},5,{i % 2}\n" for i in range(20)))
     assert main(["train", "--data", table, "--target", "y", "--standardize", "--epochs", "1", "--quiet"]) == 0
-    assert ("note: --standardize: input column(s) 'k' are constant in the training split, so they become 0"
+    assert ("note: standardize: input column(s) 'k' are constant in the training split, so they become 0"
             in capsys.readouterr().err)
 
 
@@ -154,7 +156,7 @@ def test_standardize_refuses_a_column_too_large_to_scale(tmp_path, capsys):
     table = write(tmp_path / "big.csv", "a,y\n" + "".join(f"{(-1) ** i * 1e300},{i}.5\n" for i in range(20)))
     refused(capsys, ["train", "--data", table, "--target", "y", "--standardize", "--dtype", "float64",
                      "--out", str(tmp_path / "run")],
-            "--standardize: input column 'a' is too large to scale in torch.float64 (values up to 1e+300)")
+            "standardize: input column 'a' is too large to scale in torch.float64 (values up to 1e+300)")
     assert not (tmp_path / "run").exists()
 
 

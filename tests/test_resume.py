@@ -9,8 +9,9 @@ import time
 import pytest
 import torch
 
-from baremlp import UsageError, checkpoint, inference, rundir, runner
-from baremlp.settings import Settings
+from baremlp import UsageError
+from baremlp.runs import checkpoint, folder as rundir, inference, runner
+from baremlp.runs.settings import Settings
 from baremlp.model import MLP
 
 ARGS = ["--n", "1000", "--epochs", "8", "--momentum", "0.5", "--quiet"]
@@ -112,7 +113,7 @@ def test_fresh_run_refuses_a_used_folder_and_resume_of_a_finished_run_changes_no
     assert baremlp("train", "--n", "50", "--epochs", "2", "--quiet", "--out", str(run)).returncode == 0
     before = (run / "summary.json").read_text()
     done = baremlp("train", "--n", "50", "--epochs", "3", "--quiet", "--out", str(run))
-    assert done.returncode == 2 and f"{run} already holds a run: continue it with --resume" in done.stderr
+    assert done.returncode == 2 and f"{run} already holds a run: continue it with resume=True (--resume" in done.stderr
     done = baremlp("train", "--resume", str(run))
     assert done.returncode == 0 and "finished already" in done.stdout
     assert (run / "summary.json").read_text() == before

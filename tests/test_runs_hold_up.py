@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from baremlp import MLP, Diverged, analysis, checkpoint, datasets, plots, rundir, runner, sweeps, train
+from baremlp import MLP, Diverged, analysis, datasets, train
+from baremlp.runs import checkpoint, folder as rundir, plots, runner
+from baremlp.studies import sweeps
 from baremlp.cli import main
-from baremlp.settings import Settings
+from baremlp.runs.settings import Settings
 
 V0 = pathlib.Path(__file__).resolve().parent / "data" / "v0"  # written by the code of b88c654: see its README
 QUIET = dict(log=lambda *a: None, progress=False, plots=False)  # runs from Python, without the plots' second

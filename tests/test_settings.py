@@ -1,7 +1,7 @@
 """The settings dataclass: defaults, unknown keys and wrong types refused, recipes."""
 import pytest
 
-from baremlp.settings import Settings, load_recipe, recipe_names
+from baremlp.runs.settings import Settings, load_recipe, recipe_names
 
 
 def test_from_dict_overrides_and_round_trips():

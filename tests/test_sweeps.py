@@ -5,8 +5,8 @@ import os
 import pytest
 
 from baremlp.cli import main
-from baremlp.experiments import noise_vs_reg
-from baremlp.rundir import RunFolder
+from baremlp.studies.experiments import noise_vs_reg
+from baremlp.runs.folder import RunFolder
 
 TINY = ["--n", "60", "--epochs", "2"]
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from baremlp.files import write_csv
-from baremlp.tables import Table, from_csv, from_npz, read_inputs
+from baremlp.runs.files import write_csv
+from baremlp.data.tables import Table, from_csv, from_npz, read_inputs
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "iris_tiny.csv"
 

@@ -23,9 +23,9 @@ def test_event_log_holds_the_epoch_scalars(tmp_path):
 def test_missing_package_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import fails as if not installed
     assert main(["train", "--epochs", "1", "--tensorboard", "--out", str(tmp_path)]) == 2
-    assert capsys.readouterr().err == "error: --tensorboard needs the tensorboard package: pip install tensorboard\n"
+    assert capsys.readouterr().err == "error: tensorboard needs the tensorboard package: pip install tensorboard\n"
 
 
 def test_needs_a_run_folder(capsys):
     assert main(["train", "--epochs", "1", "--tensorboard"]) == 2
-    assert "--tensorboard writes into the run folder" in capsys.readouterr().err
+    assert "tensorboard writes into the run folder" in capsys.readouterr().err

@@ -6,18 +6,17 @@
                nothing needs), and ∂J/∂W_i gains 2λ W_i
     update:    p ← p − lr · ∂J/∂p  (sgd.update, the step every engine takes)
 
-`gradients(net, x, y)` returns J and every ∂J/∂p; `manual_epoch` is the engine that trains with
-them (`train(..., engine="manual")`): the eager loop's steps, with no graph built, so a per-sample
-step costs a fraction of autograd's; `gradcheck` holds them against autograd and against central
-finite differences.
+`gradients(net, x, y)` returns J and every ∂J/∂p; `gradcheck` holds them against autograd and
+against central finite differences.  baremlp.engines.manual trains with them
+(`train(..., engine="manual")`): the eager loop's steps, with no graph built, so a per-sample
+step costs a fraction of autograd's.
 """
 import torch
 
 from . import ops
 from .errors import UsageError, check_data, number
-from .evaluation import make_loss
 from .model import build_layers, forward, pre_activations
-from .sgd import batches, update
+from .ops import make_loss
 
 TOLERANCE = {torch.float32: 1e-4, torch.float64: 1e-6}  # gradcheck: largest relative error that agrees
 
@@ -61,29 +60,6 @@ def gradients(net, x, y, *, loss="mse", reg=0.0):
     with torch.no_grad():  # parameters that require grad would otherwise record a graph nobody uses
         J, _, grads = step(build_layers(net.parameters), x, y, ops.Objective(loss_fn), reg)
     return J, grads
-
-
-def manual_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum, velocity, labels, check_steps=False):
-    """One epoch of train.eager_epoch's steps, with the ops' own backwards in place of J.backward():
-    the same arguments and return value (J of every step, correct predictions, steps that lowered J)."""
-    check_loss(loss_fn)
-    objective, params = ops.Objective(loss_fn), net.parameters
-    layers = build_layers(params)  # this epoch's ops, each keeping what its backward needs
-    losses = []  # J of every step, kept on the device and read once an epoch
-    correct = torch.zeros((), dtype=torch.long, device=net.device)
-    down = 0
-    with torch.no_grad():  # nothing here is for autograd: no graph is built at all
-        for xb, yb in batches(x, y, order, batch_size):
-            # forward and backward
-            J, v, grads = step(layers, xb, yb, objective, lam)
-            # update (sgd)
-            update(params, grads, lr, momentum, velocity)
-            losses.append(J)
-            if labels:
-                correct += (v.argmax(1) == yb).sum()
-            if check_steps:
-                down += bool(ops.objective(loss_fn, net(xb), yb, net.weights, lam) < J)
-    return torch.stack(losses), correct, down
 
 
 def kept_samples(params, x, samples, margin, scan=4096):
@@ -162,17 +138,3 @@ def relative(difference, grad):
     """|difference| over the largest |entry| of the gradient (0 over 0 is agreement)."""
     scale = grad.abs().max().item()
     return difference / scale if scale > 0 else (0.0 if difference == 0 else float("inf"))
-
-
-def gradcheck_lines(result):
-    """gradcheck's result as the table `baremlp gradcheck` prints: one row per parameter, then the verdict."""
-    lines = [f"on {result['samples']} samples with every hidden |u| ≥ {result['margin']:g}; agree when the relative "
-             f"error (|difference| over the parameter's max |∂J/∂p|) ≤ {result['tolerance']:g}; finite differences "
-             f"in float64, ε = {result['eps']:g}",
-             f"{'param':<6}{'shape':<12}{'max|manual−autograd|':>22}{'max|autograd−fd|':>18}{'rel. error':>12}"
-             f"{'probed':>10}  verdict"]
-    for r in result["rows"]:
-        lines.append(f"{r['name']:<6}{str(r['shape']):<12}{r['manual_vs_autograd']:>22.2e}{r['autograd_vs_fd']:>18.2e}"
-                     f"{r['rel_error']:>12.2e}{r['probed']:>10}  {'ok' if r['ok'] else 'DISAGREE'}")
-    lines.append("all gradients agree" if result["ok"] else "some gradients DISAGREE")
-    return lines

@@ -5,7 +5,6 @@ y₁ = −x₂, y₂ = x₁.  In batch-first form the same map is Y = X Rᵀ.
 """
 import torch
 
-from . import tables
 from .errors import UsageError
 
 R = torch.tensor([[0.0, -1.0], [1.0, 0.0]])
@@ -62,14 +61,10 @@ def square(n=2000, *, seed=None, dtype=torch.float32):
 BUILTIN = {"linear": linear, "folded": folded, "square": square}
 
 
-def from_csv(path, target, **kwargs):
-    """Your own CSV table (a header row; target: the target column name(s)) as (x, y) ready for train.
-    baremlp.tables.from_csv returns the column names, task and class names as well."""
-    table = tables.from_csv(path, target, **kwargs)
-    return table.x, table.y
-
-
-def from_npz(path, **kwargs):
-    """Your own .npz file with arrays x (N, features) and y as (x, y) ready for train."""
-    table = tables.from_npz(path, **kwargs)
-    return table.x, table.y
+def __getattr__(name):
+    """from_csv and from_npz moved to baremlp.data in 0.2: your own tables are not the course's data
+    (and importing baremlp.data here would make the two import each other)."""
+    if name in ("from_csv", "from_npz"):
+        raise AttributeError(f"baremlp.datasets.{name} moved to baremlp.data.{name} in 0.2: "
+                             f"from baremlp.data import {name}")
+    raise AttributeError(f"module 'baremlp.datasets' has no attribute {name!r}")

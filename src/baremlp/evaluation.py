@@ -8,19 +8,7 @@
 import torch
 
 from . import ops
-from .data import unscale
-from .errors import UsageError, UsageTypeError
-
-
-def make_loss(loss):
-    """A loss object from its name ("mse", "cross-entropy") or any callable loss(v, y)."""
-    if isinstance(loss, str):
-        if loss not in ops.LOSSES:
-            raise UsageError(f"loss {loss!r} unknown: expected one of {', '.join(ops.LOSSES)} or a loss object")
-        return ops.LOSSES[loss]()
-    if not callable(loss):
-        raise UsageTypeError(f"loss {loss!r} invalid: expected a name or a callable loss(v, y)")
-    return loss
+from .ops import make_loss
 
 
 def evaluate(net, x, y, loss="mse", reg=0.0):
@@ -60,17 +48,18 @@ def fit(pred, y):
     return {"rmse": (sse / y.shape[0]).sqrt().mean().item(), "r2": r2.mean().item()}
 
 
-def scores(net, x, y, loss, classes=None, target_scale=(None, None), reg=None):
+def scores(net, x, y, loss, classes=None, scaling=None, reg=None):
     """{'loss'} ('objective' too, J with this λ, where reg is given), 'accuracy' for class labels, and
     with classes also 'classes', 'per_class_accuracy' and 'confusion_matrix'; for regression 'rmse' and
-    'r2' in the data's units (target_scale: the (mean, std) the targets were standardized with, or
-    (None, None)).  One forward pass serves them all."""
+    'r2' in the data's units (scaling: the baremlp.data.Scaling the targets were standardized with,
+    or None).  One forward pass serves them all."""
     result, v = _evaluate(net, x, y, loss, reg or 0.0)
     out = {"loss": result["loss"]}
     if reg is not None:
         out["objective"] = result["objective"]
     if y.dtype.is_floating_point and not classes:
-        out.update(fit(unscale(v.cpu(), *target_scale), unscale(y.cpu(), *target_scale)))
+        back = scaling.outputs if scaling is not None else (lambda t: t)  # to the data's units
+        out.update(fit(back(v.cpu()), back(y.cpu())))
     if "accuracy" in result:
         out["accuracy"] = result["accuracy"]
     if classes:

@@ -15,6 +15,8 @@ runs these backwards instead.
 """
 import torch
 
+from .errors import UsageError, UsageTypeError
+
 
 class Linear:
     """u = W x + b.  W: (fan_out, fan_in), b: (fan_out,); x: (N, fan_in) -> u: (N, fan_out)."""
@@ -144,6 +146,17 @@ class Sum:
 
 
 LOSSES = {"mse": MSELoss, "cross-entropy": CrossEntropyLoss}
+
+
+def make_loss(loss):
+    """A loss object from its name ("mse", "cross-entropy") or any callable loss(v, y)."""
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise UsageError(f"loss {loss!r} unknown: expected one of {', '.join(LOSSES)} or a loss object")
+        return LOSSES[loss]()
+    if not callable(loss):
+        raise UsageTypeError(f"loss {loss!r} invalid: expected a name or a callable loss(v, y)")
+    return loss
 
 
 class Objective:

@@ -9,10 +9,47 @@ run on several processes all see the batches an uninterrupted single run sees.
 """
 import math
 import warnings
+from dataclasses import dataclass
 
 import torch
 
 SCHEDULES = ("constant", "step", "cosine")
+
+
+@dataclass
+class Step:
+    """What an engine needs for the steps of one epoch, beside the data and the sample order
+    (every engine's epoch function takes one: engine(net, x, y, order, step))."""
+    loss: object             # the loss object L(v, y), with a backward for the manual engine
+    lr: float                # this epoch's step size
+    lam: float = 0.0         # this epoch's λ
+    momentum: float = 0.0    # μ; 0 is the plain step
+    velocity: list = None    # momentum buffers, one per parameter, updated in place (None without momentum)
+    batch_size: int = 1      # samples per step; 1 is the lab's per-sample SGD
+    labels: bool = False     # y holds class indices: count the correct predictions
+    check_steps: bool = False  # re-evaluate J after each update (the eager engine alone)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What changes from epoch to epoch in one run: its lr, its λ and its sample order, each a
+    function of the epoch alone (so a resumed run, and a population's member, sees the same)."""
+    lr: float
+    epochs: int
+    schedule: str = "constant"
+    reg: float = 0.0
+    reg_epochs: int = None
+    seed: int = None
+    shuffle: bool = True
+
+    def lr_at(self, epoch):
+        return lr_at(self.lr, epoch, self.epochs, self.schedule)
+
+    def reg_at(self, epoch):
+        return reg_at(self.reg, self.reg_epochs, epoch)
+
+    def order(self, n, epoch):
+        return epoch_order(n, self.seed, epoch) if self.shuffle else torch.arange(n)
 
 
 def lr_at(lr, epoch, epochs, schedule):

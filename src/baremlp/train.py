@@ -9,10 +9,10 @@
 
 batch_size=1 is the lab's per-sample SGD; larger batches run as whole-batch tensor ops.  Nothing
 on the hot path waits for the device (no .item() per step): losses stay on the device and are read
-once an epoch.  An engine runs one epoch: the eager one is `eager_epoch` below, the compiled one
-lives in baremlp.compiled, the manual one (the ops' own backwards) in baremlp.backprop, and with
-several processes the data-parallel one in baremlp.distributed.  Everything around the epoch
-(schedules, validation, early stopping, divergence) is shared by all engines.
+once an epoch.  An engine runs one epoch: the eager one is `eager_epoch` below, the others live
+in baremlp.engines (compiled, manual: the ops' own backwards, and with several processes the
+data-parallel one).  Everything around the epoch (schedules, validation, early stopping,
+divergence) is shared by all engines.
 """
 import math
 import time
@@ -21,13 +21,12 @@ from dataclasses import dataclass
 
 import torch
 
-from . import compiled, distributed, ops
-from .backprop import manual_epoch
+from . import ops
+from .engines import compiled, distributed, manual
 from .errors import UsageError, check_data, check_fit, check_hyper
-from .evaluation import evaluate, make_loss
-from .sgd import SCHEDULES, batch_size_for, batch_sizes, batches, epoch_order, lr_at, reg_at, sgd_step
-
-ENGINES = ("eager", "compiled", "manual")
+from .evaluation import evaluate
+from .ops import make_loss
+from .sgd import SCHEDULES, Schedule, Step, batch_size_for, batch_sizes, batches, sgd_step
 
 
 class Diverged(RuntimeError):
@@ -72,13 +71,12 @@ def divergence(J, epoch, lr, x, y):
     return Diverged(step, epoch + 1, lr, likely_cause(x, y, step, lr))
 
 
-def epoch_record(epoch, J, lr, lam, accuracy=None):
-    """An epoch's record as train() returns it (epoch: 1-based, J its mean objective); a run folder keeps
-    J under "objective" only (rundir.stored), "loss" being its older name that callers may still read."""
-    record = {"epoch": epoch, "objective": J, "loss": J, "lr": lr, "reg": lam}
-    if accuracy is not None:
-        record["accuracy"] = accuracy
-    return record
+def epoch_record(epoch, J, lr, lam, accuracy=None, **more):
+    """An epoch's record as train() returns it (epoch: 1-based, J its mean objective; more: other
+    entries, those that are None left out); a run folder keeps J under "objective" only
+    (runs.folder.stored), "loss" being its older name that callers may still read."""
+    record = {"epoch": epoch, "objective": J, "loss": J, "lr": lr, "reg": lam, "accuracy": accuracy, **more}
+    return {k: v for k, v in record.items() if v is not None}
 
 
 @dataclass
@@ -96,45 +94,73 @@ class TrainState:
         return self.epoch - self.best[1] >= patience
 
 
-def eager_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum, velocity, labels, check_steps=False):
-    """One epoch of the readable loop, visiting the samples of x, y in `order`.  Every engine takes
-    these arguments and returns (J of every step, correct predictions of the epoch, how many steps
-    lowered J on their own batch: counted only with check_steps)."""
+def eager_epoch(net, x, y, order, step):
+    """One epoch of the readable loop, visiting the samples of x, y in `order` (step: sgd.Step, this
+    epoch's loss, lr, λ, momentum, batch size).  Every engine takes these arguments and returns
+    (J of every step, correct predictions of the epoch, how many steps lowered J on their own batch:
+    counted only with step.check_steps)."""
     losses = []  # J of every step, kept on the device and read once an epoch
     correct = torch.zeros((), dtype=torch.long, device=net.device)
     down = 0
-    for xb, yb in batches(x, y, order, batch_size):
+    for xb, yb in batches(x, y, order, step.batch_size):
         # forward
         v = net(xb)
-        J = ops.objective(loss_fn, v, yb, net.weights, lam)
+        J = ops.objective(step.loss, v, yb, net.weights, step.lam)
         # backward
         J.backward()
         # update (sgd)
-        sgd_step(net.parameters, lr, momentum, velocity)
+        sgd_step(net.parameters, step.lr, step.momentum, step.velocity)
         losses.append(J.detach())
-        if labels:
+        if step.labels:
             correct += (v.detach().argmax(1) == yb).sum()
-        if check_steps:
+        if step.check_steps:
             with torch.no_grad():
-                down += bool(ops.objective(loss_fn, net(xb), yb, net.weights, lam) < J)
+                down += bool(ops.objective(step.loss, net(xb), yb, net.weights, step.lam) < J)
     return torch.stack(losses), correct, down
 
 
+ENGINES = {"eager": eager_epoch, "compiled": compiled.epoch, "manual": manual.epoch}  # name -> epoch function
+
+
 def engine_for(engine, net, check_steps):
-    """The epoch function of the engine asked for (falling back to eager, with a note, where the
-    compiled one cannot run)."""
+    """The epoch function of the engine asked for: a name in ENGINES (the compiled one falls back to
+    eager, with a note, where it cannot run), or an epoch function itself."""
+    if callable(engine):
+        return engine
     if engine not in ENGINES:
         raise UsageError(f"engine {engine!r} unknown: expected one of {', '.join(ENGINES)}")
-    if distributed.active():  # torchrun started several processes: they train as one (baremlp.distributed)
+    if distributed.active():  # torchrun started several processes: they train as one (engines.distributed)
         return distributed.epoch_function(engine, check_steps)
-    if engine == "manual":
-        return manual_epoch
-    if engine == "compiled":
+    if engine == "compiled" and (check_steps or not compiled.available(net)):
         if check_steps:
             warnings.warn("check_steps needs the eager engine (it inspects every step): using it")
-        elif compiled.available(net):
-            return compiled.run_epoch
-    return eager_epoch
+        return eager_epoch
+    return ENGINES[engine]
+
+
+def epochs_left(state, epochs, patience, progress):
+    """The epochs train() still runs (0-based), after a resumed run's state.epoch; none where early
+    stopping had already stopped it; with a progress bar if asked."""
+    stopped = patience and state.best is not None and state.epoch - state.best[1] >= patience
+    left = range(state.epoch, state.epoch if stopped else epochs)
+    if progress:
+        from tqdm.auto import tqdm  # only where a progress bar is asked for
+        left = tqdm(left, desc="train", unit="epoch", initial=state.epoch, total=epochs)
+    return left
+
+
+def validate(net, xv, yv, loss_fn, lam, patience, state, record):
+    """Adds the validation loss (and accuracy) after an epoch to its record; with patience, keeps
+    early stopping's best epoch.  Returns True when patience has run out."""
+    scores = evaluate(net, xv, yv, loss_fn, lam)
+    record["val_loss"] = scores["loss"]
+    if "accuracy" in scores:
+        record["val_accuracy"] = scores["accuracy"]
+    if not patience:
+        return False
+    stop = state.improve(net, record["val_loss"], patience)
+    record["best_epoch"] = state.best[1]
+    return stop
 
 
 def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, reg_epochs=None, seed=None,
@@ -149,8 +175,9 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
          each record then carries 'best_epoch', the best epoch so far.
     check_steps: after every step, re-evaluates J on the same batch and counts how often it went
          down (the lab's sanity rule), reported per epoch as 'steps_down' (costs a host sync a step).
-    engine: "eager" (the loop in eager_epoch), "compiled" (baremlp.compiled: the same steps) or
-         "manual" (baremlp.backprop: the same steps, gradients from the ops' own backwards).
+    engine: "eager" (the loop in eager_epoch), "compiled" (engines.compiled: the same steps),
+         "manual" (engines.manual: the same steps, gradients from the ops' own backwards), or an
+         epoch function of your own with eager_epoch's signature.
     state: a TrainState to continue from (a resumed run); train keeps it current either way.
     callback(record, state): called after every epoch; returning True stops training.
     shuffle: False visits the samples in their given order every epoch (scikit-learn's shuffle=False).
@@ -173,21 +200,15 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
     if momentum and state.velocity is None:
         state.velocity = [torch.zeros_like(p) for p in net.parameters]
     run_epoch = engine_for(engine, net, check_steps)
+    plan = Schedule(lr, epochs, schedule, reg, reg_epochs, seed, shuffle)
     sizes = torch.tensor(batch_sizes(n, batch_size), dtype=net.dtype, device=net.device)
     steps = len(sizes)
-    resumed_at_stop = patience and state.best is not None and state.epoch - state.best[1] >= patience
-    epoch_range = range(state.epoch, state.epoch if resumed_at_stop else epochs)
-    if progress:
-        from tqdm.auto import tqdm  # only where a progress bar is asked for
-        epoch_range = tqdm(epoch_range, desc="train", unit="epoch", initial=state.epoch, total=epochs)
     history = []
-    for epoch in epoch_range:
+    for epoch in epochs_left(state, epochs, patience, progress):
         t0 = time.perf_counter()
-        rate = lr_at(lr, epoch, epochs, schedule)
-        lam = reg_at(reg, reg_epochs, epoch)
-        order = (epoch_order(n, seed, epoch) if shuffle else torch.arange(n)).to(net.device)
-        losses, correct, down = run_epoch(net, x, y, order, batch_size, loss_fn, rate, lam, momentum,
-                                          state.velocity, labels, check_steps)
+        rate, lam = plan.lr_at(epoch), plan.reg_at(epoch)
+        step = Step(loss_fn, rate, lam, momentum, state.velocity, batch_size, labels, check_steps)
+        losses, correct, down = run_epoch(net, x, y, plan.order(n, epoch).to(net.device), step)
         if error := divergence(losses, epoch, rate, x, y):
             raise error
         # bookkeeping
@@ -196,15 +217,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
         record = epoch_record(state.epoch, J, rate, lam, correct.item() / n if labels else None)
         if check_steps:
             record["steps_down"] = down / steps
-        stop = False
-        if xv is not None:
-            scores = evaluate(net, xv, yv, loss_fn, lam)
-            record["val_loss"] = scores["loss"]
-            if "accuracy" in scores:
-                record["val_accuracy"] = scores["accuracy"]
-            if patience:
-                stop = state.improve(net, record["val_loss"], patience)
-                record["best_epoch"] = state.best[1]
+        stop = validate(net, xv, yv, loss_fn, lam, patience, state, record) if xv is not None else False
         record["time"] = time.perf_counter() - t0
         history.append(record)
         if callback and callback(record, state):

@@ -10,7 +10,7 @@ import json
 import os
 import tempfile
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 PLACE_ERRORS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT)  # the place cannot take files: the user's to fix

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .errors import UsageError
+from ..errors import UsageError
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"  # where Debian's dataset-fashion-mnist installs them
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -92,8 +92,8 @@ def _fashion_split(folder, prefix):
     for kind in ("images-idx3", "labels-idx1"):
         name = f"{prefix}-{kind}-ubyte"
         paths.append(_find(folder, name, f"Fashion-MNIST not found in {folder} (looked for {name}[.gz]): install it "
-                                         "with 'apt-get install dataset-fashion-mnist' or pass --data-dir with the "
-                                         "four IDX files from github.com/zalandoresearch/fashion-mnist"))
+                                         "with 'apt-get install dataset-fashion-mnist' or pass data_dir (--data-dir), the "
+                                         "folder of the four IDX files from github.com/zalandoresearch/fashion-mnist"))
     images, labels = read_idx(paths[0]), read_idx(paths[1])
     if images.dim() != 3 or images.shape[1:] != (28, 28):
         shape = "×".join(map(str, images.shape))
@@ -109,7 +109,7 @@ def _fashion_split(folder, prefix):
 
 
 def _cifar_split(folder, names):
-    paths = [_find(folder, name, f"CIFAR-10 not found in {folder} (looked for {name}): pass --data-dir with the "
+    paths = [_find(folder, name, f"CIFAR-10 not found in {folder} (looked for {name}): pass data_dir (--data-dir), the "
                                  "folder extracted from the binary version, cifar-10-binary.tar.gz from "
                                  "www.cs.toronto.edu/~kriz/cifar.html")
              for name in names]
@@ -132,7 +132,7 @@ def load(name, data_dir=None, dtype=torch.float32) -> Images:
         train, test = _fashion_split(folder, "train"), _fashion_split(folder, "t10k")
     elif name == "cifar10":
         if data_dir is None:
-            raise UsageError("CIFAR-10 has no default folder: pass --data-dir with the folder of data_batch_1.bin to "
+            raise UsageError("CIFAR-10 has no default folder: pass data_dir (--data-dir), the folder of data_batch_1.bin to "
                              "test_batch.bin extracted from the binary version, cifar-10-binary.tar.gz")
         # Only the binary version: the python version is pickled, and unpickling a downloaded file can run code.
         folder, classes = data_dir, CIFAR_CLASSES

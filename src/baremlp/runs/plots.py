@@ -15,11 +15,10 @@ from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
 from matplotlib.figure import Figure  # not pyplot: no global backend switch, so a notebook's plots still show
 from matplotlib.patches import Patch
 
-from .analysis import CONVENTION
-from .data import unscale
+from ..analysis import CONVENTION
+from ..datasets import R
+from ..errors import UsageError
 from .files import write_atomic
-from .errors import UsageError
-from .datasets import R
 
 
 def save_figure(fig, path):
@@ -108,11 +107,11 @@ def _grid(x, steps):
     return g1, g2, np.stack([g1.ravel(), g2.ravel()], axis=1)
 
 
-def function_2d(net, x, y, path, *, classes=None, axis_labels=("$x_1$", "$x_2$"), targets=None, units=(None, None)):
+def function_2d(net, x, y, path, *, classes=None, axis_labels=("$x_1$", "$x_2$"), targets=None, scaling=None):
     """For 2-D inputs: decision regions with the samples (classification, when classes are
     given) or one heat map per output with the samples coloured by their target (regression):
-    targets names the outputs (default v_j and y_j), units=(mean, std) brings outputs and targets
-    trained on standardized values back to the data's units."""
+    targets names the outputs (default v_j and y_j), scaling (a baremlp.data.Scaling) brings outputs
+    and targets trained on standardized values back to the data's units."""
     x_np = torch.as_tensor(x).detach().cpu().double().numpy()
     y_np = torch.as_tensor(y).detach().cpu().numpy()
     if x_np.ndim != 2 or x_np.shape[1] != 2:
@@ -120,9 +119,8 @@ def function_2d(net, x, y, path, *, classes=None, axis_labels=("$x_1$", "$x_2$")
     g1, g2, pts = _grid(x_np, 200)
     with torch.inference_mode():
         v = net(torch.as_tensor(pts).to(net.device, net.dtype)).double().cpu()
-    if not classes and units[0] is not None:
-        mean, std = (u.double().cpu() for u in units)
-        v, y_np = unscale(v, mean, std), unscale(torch.as_tensor(y).double().cpu(), mean, std).numpy()
+    if not classes and scaling is not None and scaling.scales_targets:
+        v, y_np = scaling.outputs(v), scaling.outputs(torch.as_tensor(y).double().cpu()).numpy()
     v = v.numpy()
     # thousands of markers hide the background: an evenly spaced subset keeps the picture readable
     show = np.linspace(0, len(x_np) - 1, min(len(x_np), 1500)).astype(int)
@@ -220,10 +218,10 @@ def write_run_plots(folder, net, data, records, summary):
         paths.append(map_entries(records, os.path.join(folder, "effective_map.png")))
     if data.x.ndim == 2 and data.x.shape[1] == 2:
         names = data.inputs or ["$x_1$", "$x_2$"]
-        if data.mean is not None:  # the network sees standardised inputs, and so does the plot
+        if data.scaling.scales_inputs:  # the network sees standardised inputs, and so does the plot
             names = [f"{n} (standardised)" for n in names]
         paths.append(function_2d(net, data.x, data.y, os.path.join(folder, "function.png"), classes=data.classes,
-                                 axis_labels=names, targets=data.targets, units=(data.y_mean, data.y_std)))
+                                 axis_labels=names, targets=data.targets, scaling=data.scaling))
     if summary.get("confusion_matrix"):
         classes = summary.get("classes") or data.classes
         paths.append(confusion(summary["confusion_matrix"], classes, os.path.join(folder, "confusion.png")))

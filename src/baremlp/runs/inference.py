@@ -10,37 +10,35 @@ import dataclasses
 
 import torch
 
+from ..data import Scaling, load as load_data, loss_for, read_table
+from ..data.tables import read_inputs
+from ..errors import UsageError, check_data
+from ..evaluation import scores
+from ..ops import Softmax
 from . import checkpoint
-from .data import load as load_data
-from .data import loss_for, read_table, scale, unscale
-from .errors import UsageError, check_data
-from .evaluation import scores
-from .ops import Softmax
 from .settings import Settings
-from .tables import read_inputs
 
 
 def load(path):
-    """(net, settings, meta, x_scale, y_scale) from a checkpoint file; each scale is (mean, std) or (None, None)."""
+    """(net, settings, meta, scaling) from a checkpoint file (scaling: its baremlp.data.Scaling)."""
     tensors, meta = checkpoint.load(path)
     try:
         settings = Settings.from_dict(meta["settings"])
     except (KeyError, TypeError, ValueError) as e:
         raise UsageError(f"checkpoint {path!r} has no usable settings in its header ({e})") from None
-    return (checkpoint.model_from(tensors, meta), settings, meta, (tensors.get("mean"), tensors.get("std")),
-            (tensors.get("y_mean"), tensors.get("y_std")))
+    return checkpoint.model_from(tensors, meta), settings, meta, Scaling.from_tensors(tensors)
 
 
 def evaluate_checkpoint(path, *, dataset=None, data=None, target=None, data_dir=None):
     """Loss (and accuracy, per-class accuracy, confusion matrix; or RMSE and R² in the data's units) of a
     checkpoint on held-out data: the test split of its data set (fresh samples for the built-in ones, the
     test images for Fashion-MNIST and CIFAR-10, the --test-data table), another data set, or a table."""
-    net, s, meta, x_scale, y_scale = load(path)
+    net, s, meta, scaling = load(path)
     if data or s.data:
         table_path = data or s.test_data  # the table named here, else the run's own test table
         if not table_path:
             raise UsageError(f"this network was trained on {s.data} and has no test table: "
-                             "pass --data with held-out rows")
+                             "pass data (--data), a table of held-out rows")
         table = read_table(table_path, target or s.target, task=s.task, classes=meta.get("classes"),
                            inputs=meta.get("inputs"), features=s.features, drop=s.drop, dtype=net.dtype)
         x, y = table.x, table.y
@@ -53,16 +51,16 @@ def evaluate_checkpoint(path, *, dataset=None, data=None, target=None, data_dir=
         trained, found = ("classification", "real-valued targets") if meta.get("classes") else ("regression", "class labels")
         raise UsageError(f"this network was trained for {trained}, but the data holds {found}")
     if y.dtype.is_floating_point:
-        y = scale(y, *y_scale)  # the loss on the scale the network was trained on, as the run's summary has it
-    x, y = check_data(net, scale(x, *x_scale), y)
+        y = scaling.targets(y)  # the loss on the scale the network was trained on, as the run's summary has it
+    x, y = check_data(net, scaling.inputs(x), y)
     loss = loss_for(s.loss, meta.get("classes"))
-    return {"samples": x.shape[0], **scores(net, x, y, loss, meta.get("classes"), y_scale)}
+    return {"samples": x.shape[0], **scores(net, x, y, loss, meta.get("classes"), scaling)}
 
 
 def predict(path, *, values=None, path_in=None):
     """Outputs for new inputs, as (header, rows): regression outputs, or the class and its probabilities.
     values: one sample as 'a,b,...'; path_in: a CSV with the input columns, or .npy / .npz."""
-    net, s, meta, x_scale, y_scale = load(path)
+    net, s, meta, scaling = load(path)
     width = net.sizes[0]
     inputs = meta.get("inputs") or [f"x{i + 1}" for i in range(width)]
     if values is not None:
@@ -77,7 +75,7 @@ def predict(path, *, values=None, path_in=None):
     if not torch.isfinite(x).all():
         raise UsageError("input holds NaN or infinite values: expected finite numbers")
     with torch.inference_mode():
-        v = net(scale(x, *x_scale).to(net.device)).cpu()
+        v = net(scaling.inputs(x).to(net.device)).cpu()
     classes = meta.get("classes")
     if classes:
         p = Softmax()(v)
@@ -85,6 +83,6 @@ def predict(path, *, values=None, path_in=None):
         rows = [[classes[int(i)]] + [float(f"{q:.6g}") for q in row] for i, row in zip(p.argmax(1), p.tolist())]
     else:
         header = meta.get("targets") or [f"y{i + 1}" for i in range(v.shape[1])]
-        v = unscale(v, *y_scale)  # in the data's units
+        v = scaling.outputs(v)  # in the data's units
         rows = [[float(f"{a:.6g}") for a in row] for row in v.tolist()]  # 6 significant digits, not 6 decimals
     return header, rows

@@ -12,9 +12,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .errors import UsageError
+from ..errors import UsageError
+from ..model import MLP
 from .files import write_atomic
-from .model import MLP
 
 
 def save(path, net, meta, velocity=None, extra=None):

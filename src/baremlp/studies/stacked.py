@@ -1,5 +1,6 @@
-"""The engine of a population (baremlp.population): the members' networks stacked on a leading
-axis, and their training, epoch by epoch, as train.train trains one network.
+"""A population's training (baremlp.studies.population): the members' networks stacked on a leading
+axis, trained epoch by epoch as train.train trains one network, with the same schedule (sgd.Schedule),
+divergence check (train.divergence) and records (train.epoch_record) for each member.
 
     params_i: (S, ...)  ->  the compiled engine's epoch, vmapped over the members  ->  params_i: (S, ...)
 
@@ -12,11 +13,11 @@ import time
 
 import torch
 
-from . import analysis, compiled, data as datamod
-from .evaluation import make_loss
-from .report import tracks_map
-from .sgd import batch_size_for, batch_sizes, epoch_order, lr_at, reg_at
-from .train import divergence, epoch_record
+from .. import analysis
+from ..engines import compiled
+from ..ops import make_loss
+from ..sgd import Schedule, batch_size_for, batch_sizes
+from ..train import divergence, epoch_record
 
 
 class Population:
@@ -57,13 +58,19 @@ def one_thread():
         torch.set_num_threads(before)
 
 
-def train(members, nets, data):
-    """Trains the members' networks together, in place.  Returns, for each member, its history (one
-    record per epoch, train.epoch_record's), its momentum buffers (one per parameter, as a TrainState
-    holds them; None without momentum) and the train.Diverged error of its divergence (None where it
-    did not diverge: the error a single run would raise, with its step, epoch and likely cause)."""
+def schedule_of(s):
+    """A member's sgd.Schedule, the one its single run (train.train) follows."""
+    return Schedule(s.lr, s.epochs, s.schedule, s.reg, s.reg_epochs, s.seed)
+
+
+def train(members, nets, data, loss, track_map=False):
+    """Trains the members' networks together, in place (loss: its name; track_map: records carry each
+    member's M W).  Returns, for each member, its history (one record per epoch, train.epoch_record's),
+    its momentum buffers (one per parameter, as a TrainState holds them; None without momentum) and
+    the train.Diverged error of its divergence (None where it did not diverge: the error a single run
+    would raise, with its step, epoch and likely cause)."""
     s, S = members[0], len(members)
-    loss_fn = make_loss(datamod.loss_for(s.loss, data[0].classes))
+    loss_fn = make_loss(loss)
     pop = Population(nets)
     device, dtype = nets[0].device, nets[0].dtype
     x = torch.stack([d.x for d in data]).to(device, dtype)  # (S, N, fan_in)
@@ -75,12 +82,12 @@ def train(members, nets, data):
     sizes = torch.tensor(batch_sizes(n, batch_size), dtype=dtype, device=device)  # (steps,)
     velocity = [torch.zeros_like(p) for p in pop.parameters] if s.momentum else []
     epoch_fn = compiled.get_epoch(loss_fn, s.momentum, labels, population=True)
+    plans = [schedule_of(m) for m in members]
     histories, diverged = [[] for _ in members], [None] * S
     for epoch in range(s.epochs):
         t0 = time.perf_counter()
-        rates = [lr_at(m.lr, epoch, m.epochs, m.schedule) for m in members]
-        lams = [reg_at(m.reg, m.reg_epochs, epoch) for m in members]
-        orders = {seed: epoch_order(n, seed, epoch) for seed in {m.seed for m in members}}  # shared by a seed's members
+        rates, lams = [p.lr_at(epoch) for p in plans], [p.reg_at(epoch) for p in plans]
+        orders = {m.seed: plan.order(n, epoch) for m, plan in zip(members, plans)}  # shared by a seed's members
         order = torch.stack([orders[m.seed] for m in members]).to(device)  # (S, n)
         pop.parameters, velocity, J, correct = compiled.scan_batches(
             epoch_fn, pop.parameters, velocity, x, y, order, batch_size,
@@ -93,15 +100,11 @@ def train(members, nets, data):
             break
         losses = ((J * sizes).sum(1) / n).tolist()
         accuracy = (correct.sum(1) / n).tolist() if labels else [None] * S
-        maps = analysis.effective_map(pop).tolist() if tracks_map(s) else None
+        maps = analysis.effective_map(pop).tolist() if track_map else [None] * S
         seconds = time.perf_counter() - t0
-        for k in range(S):
-            if diverged[k] is None:
-                record = epoch_record(epoch + 1, losses[k], rates[k], lams[k], accuracy[k])
-                record["time"] = seconds
-                if maps:
-                    record["effective_map"] = maps[k]
-                histories[k].append(record)
+        for k in (k for k in range(S) if diverged[k] is None):
+            histories[k].append(epoch_record(epoch + 1, losses[k], rates[k], lams[k], accuracy[k],
+                                             time=seconds, effective_map=maps[k]))
     pop.unstack()
     velocities = [[v[k] for v in velocity] if velocity else None for k in range(S)]  # (S, ...) -> S lists
     return histories, velocities, diverged

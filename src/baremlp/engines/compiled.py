@@ -9,7 +9,7 @@ step, which for the lab's tiny 2-3-2 network is nearly all of its time.  Here on
 and torch.compile turns that loop into one kernel-fused program (for larger layers it also folds
 each update into its weight-gradient product).  Gradients still come from PyTorch autodiff
 (torch.func), and the maths is the eager loop's: tests/test_compiled.py checks that both engines end
-an epoch with the same parameters.  A population (baremlp.stacked) runs this same epoch, vmapped over
+an epoch with the same parameters.  A population (baremlp.studies.stacked) runs this same epoch, vmapped over
 its members: get_epoch(..., population=True).
 """
 import warnings
@@ -17,9 +17,9 @@ import warnings
 import torch
 from torch._higher_order_ops.scan import scan
 
-from . import ops
-from .model import build_layers, forward
-from .sgd import update
+from .. import ops
+from ..model import build_layers, forward
+from ..sgd import update
 
 _compiled = {}
 
@@ -56,7 +56,7 @@ def make_epoch(loss_fn, momentum, labels):
 
 def get_epoch(loss_fn, momentum, labels, population=False):
     """The compiled epoch function for this loss and momentum; compiled once, reused after.
-    population=True maps it over a leading member axis of every argument (baremlp.population)."""
+    population=True maps it over a leading member axis of every argument (baremlp.studies.stacked)."""
     builtin = isinstance(loss_fn, (ops.MSELoss, ops.CrossEntropyLoss))  # stateless: one compile per class
     key = (type(loss_fn) if builtin else loss_fn, momentum, labels, population)
     if key not in _compiled:
@@ -83,22 +83,22 @@ def scan_batches(epoch, params, velocity, x, y, order, batch_size, lr, lam):
     return params, velocity, torch.cat(Js, -1), torch.cat(correct, -1)
 
 
-def run_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum, velocity, labels, check_steps=False):
-    """One epoch of SGD over the samples of x, y in the given order, as train.eager_epoch takes it
-    (check_steps is the eager loop's alone); updates net's parameters (and velocity) in place.
-    Returns (J of every step, correct predictions, 0).  A final partial batch runs through the same
-    function at its own size."""
+def epoch(net, x, y, order, step):
+    """One epoch of SGD over the samples of x, y in the given order, as every engine takes it (step:
+    sgd.Step; check_steps is the eager loop's alone); updates net's parameters (and step.velocity) in
+    place.  Returns (J of every step, correct predictions, 0).  A final partial batch runs through the
+    same function at its own size."""
     params = [p.detach() for p in net.parameters]
-    velocity_now = list(velocity) if momentum else []  # an unchanged carry would alias, which scan refuses
-    lr_t = torch.tensor(lr, dtype=net.dtype, device=net.device)  # tensors, so a new rate is no recompile
-    lam_t = torch.tensor(lam, dtype=net.dtype, device=net.device)
-    params, velocity_now, Js, correct = scan_batches(get_epoch(loss_fn, momentum, labels), params, velocity_now,
-                                                     x, y, order, batch_size, lr_t, lam_t)
+    velocity = list(step.velocity) if step.momentum else []  # an unchanged carry would alias, which scan refuses
+    lr = torch.tensor(step.lr, dtype=net.dtype, device=net.device)  # tensors, so a new rate is no recompile
+    lam = torch.tensor(step.lam, dtype=net.dtype, device=net.device)
+    run = get_epoch(step.loss, step.momentum, step.labels)
+    params, velocity, Js, correct = scan_batches(run, params, velocity, x, y, order, step.batch_size, lr, lam)
     with torch.no_grad():
         for p, new in zip(net.parameters, params):
             p.copy_(new)
-        if momentum:
-            for v, new in zip(velocity, velocity_now):
+        if step.momentum:
+            for v, new in zip(step.velocity, velocity):
                 v.copy_(new)
     return Js, correct.sum(), 0
 

@@ -8,9 +8,9 @@ import platform
 
 import torch
 
-from . import analysis
-from .evaluation import evaluate, scores
-from .sgd import reg_at
+from .. import analysis
+from ..evaluation import evaluate, scores
+from ..sgd import reg_at
 
 ROTATION_DATA = ("linear", "folded")  # the data sets whose target map R makes M W worth tracking
 
@@ -31,12 +31,11 @@ def summarize(s, net, data, history, loss, seconds):
     the network was trained on (standardized targets, where they were); RMSE and R² of a regression
     are in the data's own units."""
     lam_at_end = reg_at(s.reg, s.reg_epochs, len(history) - 1)  # λ of the last epoch
-    units = (data.y_mean, data.y_std)
-    final = scores(net, data.x, data.y, loss, target_scale=units, reg=lam_at_end)  # one pass over the training set
+    final = scores(net, data.x, data.y, loss, scaling=data.scaling, reg=lam_at_end)  # one pass over the training set
     summary = {"final_loss": final["loss"], "final_objective": final["objective"],
                "epochs_run": len(history), "train_seconds": seconds, "loss": loss,
                "sizes": net.sizes, "machine": machine()}
-    scaled = " (L on standardized targets)" if data.y_mean is not None else ""
+    scaled = " (L on standardized targets)" if data.scaling.scales_targets else ""
     lines = [f"final loss {final['loss']:.3e}{scaled} after {len(history)} epochs in {seconds:.1f} s"]
     if "accuracy" in final:
         summary["train_accuracy"] = final["accuracy"]
@@ -57,7 +56,7 @@ def summarize(s, net, data, history, loss, seconds):
             f", validation accuracy {val['accuracy']:.4f}" if "accuracy" in val else ""))
     if data.x_test is not None:
         test = {f"test_{k}" if k in ("loss", "accuracy", "rmse", "r2") else k: v
-                for k, v in scores(net, data.x_test, data.y_test, loss, data.classes, units).items()}
+                for k, v in scores(net, data.x_test, data.y_test, loss, data.classes, data.scaling).items()}
         summary.update(test)
         lines.append(f"test loss {test['test_loss']:.4g}" + (
             f", test accuracy {test['test_accuracy']:.4f}" if "test_accuracy" in test else "") + (

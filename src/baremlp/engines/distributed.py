@@ -11,7 +11,7 @@ Every rank thus ends the step with the whole batch's gradient and applies the sa
 (sgd.update) to the same parameters.  λ s sits in every J_r, but its weights sum to one, so it
 counts once; a rank whose shard the short last batch leaves empty has n_r = 0 and adds zeros.
 
-torchrun (or `baremlp train --nproc N`, baremlp.launcher) starts the ranks and tells each one
+torchrun (or `baremlp train --nproc N`, baremlp.cli.launcher) starts the ranks and tells each one
 RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT in its environment; join() reads them.
 """
 import os
@@ -24,16 +24,15 @@ from datetime import timedelta
 import torch
 import torch.distributed as dist
 
-from . import backprop, ops
-from .errors import UsageError
-from .model import build_layers, resolve_device
-from .sgd import update
+from .. import backprop, ops
+from ..errors import UsageError
+from ..model import build_layers, resolve_device
+from ..sgd import update
 
 # A collective waits at most this long for a peer: past it, a rank whose machine vanished without
 # closing its sockets stops the run (a killed process closes them, and its peers fail at once).
 TIMEOUT = timedelta(minutes=5)
 PEER_LOST = 3  # exit status of a process whose collective failed because another process is gone
-GROUP = None  # this process's Group once join() has made it: the engine adds its all_reduce time to it
 
 
 class PeerLost(RuntimeError):
@@ -55,6 +54,10 @@ class Group:
     size: int            # P, the number of processes
     device: torch.device  # cuda:LOCAL_RANK with NCCL, the CPU with gloo
     allreduce_seconds: float = 0.0  # time in all_reduce since the runner last read it: the cost of the sum
+
+    def engine(self, name, check_steps=False):
+        """The data-parallel epoch function for the engine `name`, adding its all_reduce time to this group."""
+        return epoch_function(name, check_steps, self)
 
 
 def world_size():
@@ -104,16 +107,12 @@ def join(device_setting, batch_size):
                                 device_id=device if device.type == "cuda" else None)
     if rank():
         warnings.simplefilter("ignore")  # rank 0 alone prints, notes included
-    global GROUP
-    GROUP = Group(rank(), size, device)
-    return GROUP
+    return Group(rank(), size, device)
 
 
 def leave():
-    global GROUP
     if dist.is_initialized():
         dist.destroy_process_group()
-    GROUP = None
 
 
 def active():
@@ -150,15 +149,19 @@ def broadcast_(tensors):
             t.copy_(part.view_as(t))
 
 
-def epoch_function(engine, check_steps):
+def epoch_function(engine, check_steps=False, group=None):
     """The data-parallel engine, its shards' gradients from autograd (eager) or from the ops' own
-    backwards (manual)."""
+    backwards (manual); with a group, its all_reduce time is added to group.allreduce_seconds."""
     if check_steps:
         raise UsageError("check_steps re-evaluates every step in one process: run it without --nproc or torchrun")
     if engine == "compiled":
         warnings.warn("the compiled engine runs an epoch per call, with no place for the all_reduce of every "
                       "step: the processes use the eager data-parallel loop (the same steps)")
-    return manual_data_parallel_epoch if engine == "manual" else data_parallel_epoch
+    gradients = manual_gradients if engine == "manual" else autograd_gradients
+
+    def epoch(net, x, y, order, step):
+        return data_parallel_epoch(net, x, y, order, step, gradients, group)
+    return epoch
 
 
 def autograd_gradients(net, xb, yb, loss_fn, lam):
@@ -174,19 +177,13 @@ def manual_gradients(net, xb, yb, loss_fn, lam):
         return backprop.step(build_layers(net.parameters), xb, yb, ops.Objective(loss_fn), lam)
 
 
-def manual_data_parallel_epoch(*args, **kwargs):
-    """data_parallel_epoch with the manual engine's gradients."""
-    return data_parallel_epoch(*args, **kwargs, gradients=manual_gradients)
-
-
-def data_parallel_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum, velocity, labels,
-                        check_steps=False, gradients=autograd_gradients):
-    """One epoch of data-parallel SGD, with train.eager_epoch's arguments and return value (J of every
-    step, correct predictions, 0).  Every rank calls it with the same arguments; rank 0's parameters,
-    momentum and sample order are broadcast first, so all ranks start the epoch alike."""
+def data_parallel_epoch(net, x, y, order, step, gradients=autograd_gradients, group=None):
+    """One epoch of data-parallel SGD, with every engine's arguments (step: sgd.Step) and return value
+    (J of every step, correct predictions, 0).  Every rank calls it with the same arguments; rank 0's
+    parameters, momentum and sample order are broadcast first, so all ranks start the epoch alike."""
     r, size = dist.get_rank(), dist.get_world_size()
-    params = net.parameters
-    broadcast_(params + (velocity if momentum else []))
+    params, loss_fn, lam = net.parameters, step.loss, step.lam
+    broadcast_(params + (step.velocity if step.momentum else []))
     with peers():
         dist.broadcast(order, src=0)
     sizes = [p.numel() for p in params]
@@ -194,7 +191,7 @@ def data_parallel_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum
     grads = [g.view_as(p) for g, p in zip(buf[:-2].split(sizes), params)]  # views: the sum lands in them
     losses = []  # J of every step, kept on the device and read once an epoch
     correct = torch.zeros((), dtype=torch.long, device=net.device)
-    for batch in order.split(batch_size):
+    for batch in order.split(step.batch_size):
         shard = batch.tensor_split(size)[r]  # this rank's n_r of the batch's n samples
         if shard.numel():
             xb, yb = x.index_select(0, shard), y.index_select(0, shard)
@@ -202,18 +199,18 @@ def data_parallel_epoch(net, x, y, order, batch_size, loss_fn, lr, lam, momentum
             J_r, v, g = gradients(net, xb, yb, loss_fn, lam)
             torch.cat([t.reshape(-1) for t in g] + [J_r.reshape(1)], out=buf[:-1])
             buf[:-1].mul_(shard.numel() / batch.numel())  # × n_r / n
-            buf[-1] = (v.argmax(1) == yb).sum() if labels else 0
+            buf[-1] = (v.argmax(1) == yb).sum() if step.labels else 0
         else:
             buf.zero_()
         # the sum over ranks: ∇J and J of the whole batch, its correct predictions
         t0 = time.perf_counter()
         with peers():
             dist.all_reduce(buf)
-        if GROUP is not None:
-            GROUP.allreduce_seconds += time.perf_counter() - t0
+        if group is not None:
+            group.allreduce_seconds += time.perf_counter() - t0
         # update (sgd), the same on every rank
         with torch.no_grad():
-            update(params, grads, lr, momentum, velocity)
+            update(params, grads, step.lr, step.momentum, step.velocity)
         losses.append(buf[-2].clone())
         correct += buf[-1].long()
     return torch.stack(losses), correct, 0

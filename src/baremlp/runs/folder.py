@@ -14,12 +14,12 @@ epoch: the sample order is a function of seed and epoch, so nothing else needs s
 import json
 import os
 
+from ..data.scaling import keep_raw_targets
+from ..errors import UsageError
+from ..train import TrainState
 from . import checkpoint
-from .data import keep_raw_targets
-from .errors import UsageError
 from .files import check_writable_folder, read_json, write_atomic, write_json
 from .settings import Settings
-from .train import TrainState
 
 FILES = ("summary.json", "checkpoint.safetensors", "metrics.jsonl", "config.json",
          "loss.png", "effective_map.png", "function.png", "confusion.png")
@@ -57,11 +57,11 @@ class RunFolder:
         if os.path.exists(self.path) and not os.path.isdir(self.path):
             raise UsageError(f"{self.path} is a file: expected a folder for the run (a new one)")
         if self.holds_run() and not overwrite and not self.diverged():
-            raise UsageError(f"{self.path} already holds a run: continue it with --resume {self.path}, "
-                             "choose a new --out, or replace it with --overwrite")
+            raise UsageError(f"{self.path} already holds a run: continue it with resume=True (--resume {self.path}), "
+                             "choose a new folder (--out), or replace it with overwrite=True (--overwrite)")
         if not self.holds_run() and os.path.isdir(self.path) and os.listdir(self.path) and not overwrite:
             raise UsageError(f"{self.path} holds other files and no run: choose a new or empty folder, "
-                             "or write the run among them with --overwrite")
+                             "or write the run among them with overwrite=True (--overwrite)")
         check_writable_folder(self.path)
 
     def start(self, s: Settings, overwrite=False):
@@ -88,7 +88,7 @@ class RunFolder:
         the two writes).  A run begun before --standardize scaled regression targets goes on with raw ones."""
         tensors, meta = checkpoint.load(self.checkpoint)
         net.load_state_dict(tensors)
-        if data.y_mean is not None and "mean" in tensors and "y_mean" not in tensors:
+        if data.scaling.scales_targets and "mean" in tensors and "y_mean" not in tensors:
             keep_raw_targets(data)
         epoch = meta["epoch"]
         records = read_json(self.metrics, lines=True)[:epoch] if os.path.exists(self.metrics) else []
@@ -113,8 +113,7 @@ class RunFolder:
         """The checkpoint: parameters, momentum, early stopping's best weights, and in its header the
         settings, where training stood (epoch, seconds trained) and what predict needs (class, input
         and target names; the scaling of inputs and of regression targets)."""
-        extra = {name: getattr(data, name) for name in ("mean", "std", "y_mean", "y_std")
-                 if getattr(data, name) is not None}
+        extra = data.scaling.tensors()  # mean, std, y_mean, y_std: those in use
         meta = {"settings": s.to_dict(), "epoch": state.epoch, "classes": data.classes, "inputs": data.inputs,
                 "targets": data.targets, "train_seconds": seconds}
         if state.best is not None:
@@ -162,11 +161,11 @@ class Board:
 
     def __init__(self, folder):
         if not folder:
-            raise UsageError("--tensorboard writes into the run folder: give --out DIR as well")
+            raise UsageError("tensorboard writes into the run folder: give a folder (out, --out DIR) as well")
         try:
             from torch.utils.tensorboard import SummaryWriter  # optional: pip install tensorboard
         except ImportError:
-            raise UsageError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+            raise UsageError("tensorboard needs the tensorboard package: pip install tensorboard") from None
         self.writer = SummaryWriter(os.path.join(folder, "tensorboard"))
 
     def add(self, record):

@@ -15,12 +15,12 @@ import statistics
 
 import torch
 
-from .errors import UsageError
-from .files import write_atomic, write_csv, write_json
+from ..errors import UsageError
+from ..runs.files import write_atomic, write_csv, write_json
+from ..runs.folder import RunFolder, settings_of
+from ..runs.runner import run_or_read
+from ..runs.settings import Settings
 from .population import can_train, run_folders
-from .rundir import RunFolder, settings_of
-from .runner import run_or_read
-from .settings import Settings
 
 METRICS = ("final_loss", "effective_map_error", "val_accuracy", "test_accuracy", "test_loss", "dead_units", "train_seconds")
 
@@ -137,7 +137,7 @@ def markdown(table, names):
 
 
 def _heatmap(table, names, path):
-    from . import plots  # matplotlib loads only when a sweep draws
+    from ..runs import plots  # matplotlib loads only when a sweep draws
     metric = "test_accuracy" if "test_accuracy" in table[0] else "val_accuracy" if "val_accuracy" in table[0] else "final_loss"
     rows_of = names[0] if names else None
     cols_of = names[1] if len(names) > 1 else None

@@ -7,8 +7,8 @@ import dataclasses
 import re
 import typing
 
-from .errors import UsageError
-from .settings import CHOICES, Settings, load_recipe, recipe_names
+from ..errors import UsageError
+from ..runs.settings import CHOICES, Settings, load_recipe, recipe_names
 
 
 class Parser(argparse.ArgumentParser):

@@ -20,9 +20,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
-from .errors import UsageError, number
-from .model import MLP
-from .train import TrainState, train
+from ..errors import UsageError, number
+from ..model import MLP
+from ..train import TrainState, train
 
 DTYPES = ("float32", "float64")
 

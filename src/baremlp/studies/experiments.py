@@ -13,11 +13,11 @@ off paired runs: the change of the mean clean error against λ = 0 on the same s
 import math
 import os
 
-from .errors import UsageError
-from .files import write_atomic
-from .stats import bootstrap
+from ..errors import UsageError
+from ..runs.files import write_atomic
+from ..runs.settings import Settings
+from .intervals import bootstrap
 from .sweeps import sweep
-from .settings import Settings
 
 NOISES = (0.0, 0.5, 1.0, 2.0)
 REGS = (0.0, 0.001, 0.01, 0.03, 0.1)
@@ -76,7 +76,7 @@ def _errorbars(ax, xs, triples, label):
 
 def _plot(cells, change, noises, regs, seeds, path):
     from matplotlib.figure import Figure  # matplotlib loads only when the experiment draws
-    from .plots import save_figure
+    from ..runs.plots import save_figure
     fig = Figure(layout="constrained", figsize=(15, 4.4))
     axes = fig.subplots(1, 3)
     xs = [r if r > 0 else min(r for r in regs if r > 0) / 3 for r in regs]  # λ = 0 drawn left of the rest

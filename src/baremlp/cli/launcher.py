@@ -16,8 +16,8 @@ from torch.distributed import run as torchrun
 from torch.distributed.elastic.multiprocessing.api import SignalException
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 
-from .distributed import PEER_LOST
-from .errors import UsageError
+from ..engines.distributed import PEER_LOST
+from ..errors import UsageError
 
 
 class WorkerFailed(RuntimeError):

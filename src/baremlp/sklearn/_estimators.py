@@ -18,8 +18,8 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.multiclass import check_classification_targets
 
-from .evaluation import evaluate
-from .sklearn_base import BaseMLP
+from ..evaluation import evaluate
+from ._base import BaseMLP
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 

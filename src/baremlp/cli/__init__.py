@@ -1,0 +1,78 @@
+"""The `baremlp` command: a thin layer over the Python API; its train flags are the Settings fields.
+
+    parser.py    the grammar: one parser per command
+    commands.py  one function per command, calling the Python API
+    flags.py     command-line words to Settings
+    launcher.py  --nproc N: the same command in N processes through torchrun
+
+Errors a user can cause print one line `error: ...` and exit with status 2 (bad usage or input)
+or 1 (a failure while running, or a bug: then the line says so); --debug shows the traceback instead.
+"""
+import sys
+import warnings
+
+from ..engines import distributed
+from ..errors import UsageError
+from ..train import Diverged
+from . import launcher
+from .flags import join_negative_values
+from .parser import build_parser
+
+
+BUG = "a bug, not your input: --debug shows where; please report it"
+
+
+def show_note(message, category, filename, lineno, file=None, line=None):
+    print(f"note: {message}", file=sys.stderr)
+
+
+def main(argv=None):
+    argv = join_negative_values(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--"]:  # torchrun -m baremlp -- train ...: the "--" that keeps torchrun off our flags
+        argv = argv[1:]
+    debug = "--debug" in argv
+    warnings.showwarning = show_note  # library warnings (a clamped batch size, ...) as one plain line
+    try:
+        args = build_parser().parse_args(argv)
+        args.argv = argv  # what --nproc passes on to its processes
+        status = args.func(args)  # a command may return its exit status (gradcheck: 1 when gradients disagree)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt as e:
+        if distributed.rank() == 0:  # Ctrl-C reaches every process: rank 0 tells it
+            print(f"error: {e or 'interrupted'}", file=sys.stderr)
+        return 130
+    except launcher.WorkerFailed as e:  # one line, if the failed process has not printed its own
+        if str(e):
+            print(f"error: {e}", file=sys.stderr)
+        return e.status
+    except distributed.PeerLost:  # another process is gone, and torchrun (or --nproc's line) names it
+        if debug:
+            raise
+        return distributed.PEER_LOST
+    except UsageError as e:  # the user's mistake, named in the message
+        if debug:
+            raise
+        if distributed.rank() == 0:  # under torchrun every process makes the same mistake: rank 0 tells it
+            print(f"error: {e}", file=sys.stderr)
+        return 2
+    except (RuntimeError, OSError) as e:
+        if debug:
+            raise
+        if distributed.rank() and isinstance(e, Diverged):  # every process diverged alike: rank 0 tells it
+            return 1
+        if isinstance(e, (NotImplementedError, RecursionError)):  # RuntimeErrors that only a bug raises
+            print(f"error: {type(e).__name__}: {e} ({BUG})", file=sys.stderr)
+        else:  # a failure while running (a diverged run, a full disk, out of memory): one line
+            print(f"error: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:  # anything else is a bug, ours or a library's, not the user's input
+        if debug:
+            raise
+        print(f"error: {type(e).__name__}: {e} ({BUG})", file=sys.stderr)
+        return 1
+    return status or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

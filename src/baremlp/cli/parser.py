@@ -1,0 +1,111 @@
+"""The command line's grammar: one argparse parser per command, its settings flags from the
+Settings fields (baremlp.cli.flags)."""
+import dataclasses
+
+from ..runs.settings import CHOICES, Settings, recipe_names
+from . import commands
+from .flags import Parser, add_settings_flags, escaped, positive_int
+
+GRADCHECK_FLAGS = ("dataset", "data", "target", "task", "n", "noise", "data_dir", "standardize",  # the data
+                   "hidden", "init", "init_scale", "loss", "reg", "seed", "dtype", "device")  # the network and J
+
+
+def add_population_flag(parser):
+    parser.add_argument("--no-population", dest="population", action="store_false",
+                        help="one run per process, even where the grid varies only seeds, lr, reg and noise "
+                        "(by default those runs train together as one population: the same results, sooner)")
+
+
+def build_parser():
+    """The `baremlp` parser: a subcommand per command, each calling its function in commands.py."""
+    parser = Parser(prog="baremlp", description="A multi-layer perceptron from bare PyTorch tensor ops, "
+                    "trained by hand-written SGD.")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks instead of one-line errors")
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for add in (add_train, add_evaluate, add_predict, add_gradcheck, add_sweep, add_experiment):
+        add(subparsers)
+    return parser
+
+
+def add_train(subparsers):
+    train = subparsers.add_parser("train", help="train a network and report what it learned",
+                                  description="Train a network. Settings come from the defaults, then a recipe "
+                                  "(--recipe, or the data set's own), then the flags you give.")
+    train.add_argument("--recipe", help=f"a shipped recipe ({', '.join(recipe_names())}) or a JSON file of settings")
+    train.add_argument("--out", metavar="DIR", help="run folder for config.json, metrics.jsonl, summary.json, checkpoint")
+    train.add_argument("--quiet", action="store_true", help="no progress or report; print only the final loss")
+    train.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint "
+                       "(with --epochs N: train it further, to N epochs in all)")
+    train.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    train.add_argument("--nproc", type=positive_int, metavar="N",
+                       help="train in N processes on this machine (data parallel, through torchrun); the result "
+                       "equals one process's, so it is not a setting of the run (default: 1)")
+    train.add_argument("--tensorboard", action="store_true",
+                       help="also write TensorBoard event logs to --out/tensorboard (needs: pip install tensorboard)")
+    add_settings_flags(train)
+    train.set_defaults(func=commands.cmd_train)
+
+
+def add_evaluate(subparsers):
+    evaluate = subparsers.add_parser("evaluate", help="loss and accuracy of a trained network on a data set",
+                                     description="Evaluate a checkpoint on the test split of a data set (or a table).")
+    evaluate.add_argument("--checkpoint", required=True, help="a checkpoint.safetensors from a run folder")
+    evaluate.add_argument("--dataset", choices=CHOICES["dataset"], help="default: the one it was trained on")
+    evaluate.add_argument("--data", help="a CSV/NPZ table with the training columns, instead of --dataset")
+    evaluate.add_argument("--target", help="with --data: the target column(s), if not those it was trained on")
+    evaluate.add_argument("--data-dir", help="folder of the Fashion-MNIST / CIFAR-10 files")
+    evaluate.set_defaults(func=commands.cmd_evaluate)
+
+
+def add_predict(subparsers):
+    predict = subparsers.add_parser("predict", help="outputs of a trained network for new inputs",
+                                    description="Predict with a checkpoint: regression outputs, or class and probabilities.")
+    predict.add_argument("--checkpoint", required=True, help="a checkpoint.safetensors from a run folder")
+    predict.add_argument("--input", help="one sample as comma-separated numbers, e.g. 0.5,-1.2")
+    predict.add_argument("--input-file", help="a CSV with the training input columns, or .npy/.npz")
+    predict.add_argument("--output", help="write the predictions to this CSV file (default: print them)")
+    predict.set_defaults(func=commands.cmd_predict)
+
+
+def add_gradcheck(subparsers):
+    gc = subparsers.add_parser("gradcheck", help="check the hand-written backward against autograd and finite differences",
+                               description="The network and data that train's flags describe, at the initial weights: "
+                               "one row per parameter, max |manual − autograd|, max |autograd − central finite "
+                               "differences| (float64, samples off the ReLU kink), relative error, verdict. "
+                               "Exit status 0 when all agree, 1 otherwise.")
+    gc.add_argument("--recipe", help="settings to start from, as for train")
+    gc.add_argument("--samples", type=positive_int, default=32, help="samples J is computed on (default: 32)")
+    add_settings_flags(gc, only=GRADCHECK_FLAGS)
+    gc.set_defaults(func=commands.cmd_gradcheck)
+
+
+def add_sweep(subparsers):
+    sw = subparsers.add_parser("sweep", help="train over a grid of settings and seeds; CSV, table and heat map",
+                               description="Every setting flag takes comma-separated values; the full grid runs for "
+                               "seeds 0..N-1. Hidden sizes: 3,8,16x8 (x between the layers of one network). "
+                               "An interrupted sweep continues where it stopped.")
+    sw.add_argument("--out", required=True, metavar="DIR", help="folder for runs/, runs.csv, summary.md, heatmap.png")
+    sw.add_argument("--seeds", type=positive_int, default=3, help="seeds per configuration (default: 3)")
+    sw.add_argument("--workers", type=positive_int, default=1, help="parallel processes (default: 1)")
+    sw.add_argument("--recipe", help="settings to start from")
+    add_population_flag(sw)
+    for f in dataclasses.fields(Settings):
+        sw.add_argument("--" + f.name.replace("_", "-"), dest=f.name, metavar="V[,V...]", help=escaped(f.metadata["help"]))
+    sw.set_defaults(func=commands.cmd_sweep)
+
+
+def add_experiment(subparsers):
+    ex = subparsers.add_parser("experiment", help="experiments that answer a question: noise-vs-reg")
+    ex.add_argument("name", choices=["noise-vs-reg"], help="noise-vs-reg: does regularization improve training?")
+    ex.add_argument("--out", required=True, metavar="DIR", help="folder for the runs, report.md and the plot")
+    ex.add_argument("--seeds", type=positive_int, default=100, help="seeds per cell (default: 100)")
+    ex.add_argument("--workers", type=positive_int, default=1, help="parallel processes (default: 1)")
+    ex.add_argument("--noises", help="noise standard deviations (default: 0,0.5,1,2)")
+    ex.add_argument("--regs", help="λ values (default: 0,0.001,0.01,0.03,0.1)")
+    ex.add_argument("--n", type=positive_int, help="training samples (default: 100)")
+    ex.add_argument("--epochs", type=positive_int, help="epochs (default: 100)")
+    ex.add_argument("--lr", type=float, help="learning rate (default: 0.02)")
+    add_population_flag(ex)
+    ex.set_defaults(func=commands.cmd_experiment)
+
+
