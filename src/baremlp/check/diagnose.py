@@ -18,6 +18,7 @@ class Model:
     conventions: tuple
     predict: object  # case -> the expected output under this model (float64 tensor)
     hint: str = ""   # a non-catalogue finding this model stands for ("your J leaves out λ s")
+    detail: str = ""  # which way of making its mistakes it is ("b is missing: u = W x")
 
 
 @dataclass
@@ -31,19 +32,20 @@ class Finding:
 
 
 def combine_flags(variants, size):
-    """Every way to pick `size` variants of different codes and merge their settings (dicts of flags);
-    variants: [(code, {flag: value})].  Merges that set one flag twice are skipped."""
+    """Every way to pick `size` variants of different codes and merge their settings (dicts of flags):
+    (codes, flags, details).  variants: [(code, {flag: value}, detail)]; merges that set one flag twice
+    are skipped."""
     for combo in itertools.combinations(variants, size):
-        codes = [code for code, _ in combo]
+        codes = [code for code, _, _ in combo]
         if len(set(codes)) < size:
             continue
         flags = {}
-        for _, f in combo:
+        for _, f, _ in combo:
             if set(f) & set(flags):
                 break
             flags.update(f)
         else:
-            yield frozenset(codes), flags
+            yield frozenset(codes), flags, "; ".join(detail for _, _, detail in combo)
 
 
 def explain(models, outputs, tol):

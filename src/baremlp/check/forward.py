@@ -16,13 +16,20 @@ from .calls import StudentError, close, run_cases
 from .diagnose import Model, combine_flags, differences, explain
 from .report import Case, Report
 
-VARIANTS = [  # (code, the flags of one way to make it); combine_flags merges up to three
-    ("no-bias", {"b": 0}), ("no-bias", {"c": 0}), ("no-bias", {"b": 0, "c": 0}),
-    ("bias-twice", {"b": 2}), ("bias-twice", {"c": 2}), ("bias-twice", {"b": 2, "c": 2}),
-    ("no-relu", {"relu": False}), ("relu-on-output", {"relu_out": True}),
-    ("relu-before-first-layer", {"relu_in": True}), ("softmax-on-output", {"softmax": True}),
-    ("wrong-weight", {"first": "MT"}), ("wrong-weight", {"second": "WT"}),
-    ("wrong-weight", {"first": "MT", "second": "WT"}),
+VARIANTS = [  # (code, the flags of one way to make it, what that way is); combine_flags merges up to three
+    ("no-bias", {"b": 0}, "b is missing: u = W x"), ("no-bias", {"c": 0}, "c is missing: v = M h"),
+    ("no-bias", {"b": 0, "c": 0}, "b and c are both missing"),
+    ("bias-twice", {"b": 2}, "b is added twice"), ("bias-twice", {"c": 2}, "c is added twice"),
+    ("bias-twice", {"b": 2, "c": 2}, "b and c are both added twice"),
+    ("no-relu", {"relu": False}, "h = u"),
+    ("relu-on-output", {"relu_out": True}, "a ReLU on v, besides the one on u"),
+    ("relu-on-output", {"relu_out": True, "relu": False}, "the ReLU is on v instead of on u"),
+    ("relu-before-first-layer", {"relu_in": True}, "a ReLU on x, besides the one on u"),
+    ("relu-before-first-layer", {"relu_in": True, "relu": False}, "the ReLU is on x instead of on u"),
+    ("softmax-on-output", {"softmax": True}, "v = softmax(M h + c)"),
+    ("wrong-weight", {"first": "MT"}, "the first layer uses Mᵀ where W belongs"),
+    ("wrong-weight", {"second": "WT"}, "the second layer uses Wᵀ where M belongs"),
+    ("wrong-weight", {"first": "MT", "second": "WT"}, "W and M are swapped (as Mᵀ and Wᵀ)"),
 ]
 
 
@@ -49,8 +56,8 @@ def predictor(flags):
 def models(most=3):
     yield Model(frozenset(), (), predictor({}))
     for size in range(1, most + 1):
-        for codes, flags in combine_flags(VARIANTS, size):
-            yield Model(codes, (), predictor(flags))
+        for codes, flags, detail in combine_flags(VARIANTS, size):
+            yield Model(codes, (), predictor(flags), detail=detail)
 
 
 # One sample: (weights' convention, x's layout) in the order tried; row convention passes Wᵀ, Mᵀ.
@@ -96,6 +103,8 @@ def forward(fn):
     record(outputs)
     report = Report("forward", mistakes=list(finding.mistakes), cases=list(singles),
                     conventions=(["row-convention"] if convention == "row" else []) + finding.conventions)
+    if finding.model is not None and finding.model.detail and not finding.alternatives:
+        report.notes.append(f"what your function computes: {finding.model.detail}")
     if layout != "vector":
         report.notes.append(f"one sample was taken as a {layout} x of shape {tuple(LAYOUT[layout](torch.zeros(2)).shape)}")
     if finding.alternatives:
