@@ -106,12 +106,14 @@ def judge(p0, p1, p2, replaced, seen, samples, lr, lam, variant):
     g1 = grad_J(p0, x1, y1, lam, data, reg, bias_reg)
     d1 = [a - b for a, b in zip(p1, p0)]
     moved = [i for i, d in enumerate(d1) if d.abs().max() > 0]
-    codes = []
+    codes, still = [], {}
     for i, name in enumerate(NAMES):
         if i not in moved or name in replaced:
-            codes.append("step-rebinds" if name in replaced or rebound(p0[i], g1[i], seen, name) else "step-no-update")
+            code = "step-rebinds" if name in replaced or rebound(p0[i], g1[i], seen, name) else "step-no-update"
+            still.setdefault(code, []).append(name)
+    codes = [(code, names) for code, names in still.items()]
     if not moved:
-        return sorted(set(codes), key=codes.index)
+        return codes
     alpha, ok = fit(flat([d1[i] for i in moved]), lr * flat([g1[i] for i in moved]))
     if not ok:
         return None
@@ -173,8 +175,11 @@ def step(fn, conventions=()):
                                   "check.regularization) and that every parameter is updated")
         return report
     for code in codes:
-        if isinstance(code, tuple):
+        if isinstance(code, tuple) and code[0] == "step-wrong-lr":
             report.notes.append(f"your step is {code[1]:.6g} × ∂J/∂p where lr = {lr:g}")
+            code = code[0]
+        elif isinstance(code, tuple):
+            report.notes.append(f"{code[0]}: {', '.join(code[1])} never change{'s' * (len(code[1]) == 1)}")
             code = code[0]
         if code not in report.mistakes:
             report.mistakes.append(code)
