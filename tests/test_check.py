@@ -12,7 +12,7 @@ from baremlp import check, ops
 from baremlp.backprop import gradients as manual_gradients
 from baremlp.check import cases as C
 from baremlp.check.forward import model_forward
-from baremlp.check.gradients import autograd
+from baremlp.check.gradient_models import autograd
 from baremlp.check.loss import ce_model, mse_model
 from baremlp.check.regularization import reg_model
 from baremlp.check.script import command
@@ -195,3 +195,28 @@ def test_command_usage_errors_and_a_file_that_raises(tmp_path):
     lines = []
     assert command(broken, print=lines.append) == 1
     assert lines[0].startswith("error: ") and "raised while it was run" in lines[0] and "line 3" in lines[0]
+
+
+def test_docs_list_every_code_with_its_wrong_and_right_line_and_show_a_real_report():
+    from pathlib import Path
+
+    from baremlp.check.catalogue import MISTAKES
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "check.md").read_text()
+    for code, (_, _, wrong, right) in MISTAKES.items():
+        assert f"**`{code}`**" in docs and wrong in docs and right in docs, code
+    assert f"\n{len(MISTAKES)} codes;" in docs
+
+    def forward(x, W, b, M, c):
+        u = x @ W.T
+        return torch.relu(u) @ M.T + c
+
+    assert str(check.forward(forward)) in docs
+
+
+def test_a_function_that_changes_its_inputs_in_place_does_not_change_the_next_case():
+    def forward(x, W, b, M, c):
+        b += 1.0  # a student's in-place slip: the checker's own cases must survive it
+        return torch.relu(x @ W.T + b - 1.0) @ M.T + c
+
+    assert check.forward(forward).passed
+    assert C.forward_cases()[0][0][1]["b"].tolist() == [0.0, 0.0, -0.5]

@@ -24,6 +24,15 @@ def one_line(error):
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}{where}"
 
 
+def copy(value):
+    """A fresh copy of the inputs for each call: a student's `b += ...` must not change the next case."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, (list, tuple)):
+        return type(value)(copy(v) for v in value)
+    return value
+
+
 def as_numpy(value):
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
@@ -44,11 +53,11 @@ def call(fn, *args):
     """(output, kind): fn on float64 tensors, else float32 tensors, else NumPy arrays; kind names the one
     that ran ("torch", "torch-float32", "numpy").  Raises StudentError with the first error's line."""
     errors = []
-    for kind, convert in (("torch", None), ("torch-float32", as_float32), ("numpy", as_numpy)):
+    for kind, convert in (("torch", copy), ("torch-float32", as_float32), ("numpy", as_numpy)):
         try:
             with warnings.catch_warnings():  # NumPy's and torch's notes on mixed inputs are not the student's concern
                 warnings.simplefilter("ignore")
-                return fn(*(convert(a) if convert else a for a in args)), kind
+                return fn(*(convert(copy(a)) for a in args)), kind
         except Exception as e:  # the student's code: any error is a finding, not ours
             errors.append(e)
     first, last = one_line(errors[0]), one_line(errors[-1])
@@ -119,6 +128,11 @@ def run_cases(fn, cases, args, unframe):
             out, kind = call(fn, *args(case))
         except StudentError as e:
             raise StudentError(f"{e} on {case.name}") from None
+        got = to_tensor(out)
+        if got is None:  # several values returned, or not numbers: say what came back
+            what = f"a {type(out).__name__} of {len(out)} values" if isinstance(out, (tuple, list, dict)) else \
+                type(out).__name__
+            raise StudentError(f"returned {what}, expected a tensor, an array or a number on {case.name}")
         tol = max(tol, FLOAT32_TOL if kind == "torch-float32" else tolerance(out))
-        outputs.append((case, unframe(to_tensor(out)) if to_tensor(out) is not None else None))
+        outputs.append((case, unframe(got)))
     return outputs, tol

@@ -8,20 +8,22 @@ sample x (2,), W (3, 2), M (2, 3), as a student types them in torch.  docs/check
 MISTAKES = {
     # forward: v = M ReLU(W x + b) + c
     "no-bias": ("forward", "a bias is never added: u = W x, or v = M h (b or c left out)",
-                "u = W @ x", "u = W @ x + b   and   v = M @ h + c"),
+                "u = W @ x          # or v = M @ h", "u = W @ x + b      # and v = M @ h + c"),
     "bias-twice": ("forward", "a bias is added twice (b or c counted two times)",
                    "u = W @ x + b + b", "u = W @ x + b"),
     "no-relu": ("forward", "the hidden layer has no ReLU: h = u, so the network is only affine",
                 "h = u", "h = torch.relu(u)"),
-    "relu-on-output": ("forward", "a ReLU is applied to the outputs v, which must stay raw (they can be negative)",
+    "relu-on-output": ("forward", "a ReLU is applied to the outputs v (instead of, or besides, the hidden layer), "
+                       "but v must stay raw: outputs can be negative",
                        "v = torch.relu(M @ h + c)", "v = M @ h + c"),
-    "relu-before-first-layer": ("forward", "the ReLU is applied to the input x instead of to u",
-                                "u = W @ torch.relu(x) + b", "u = W @ x + b;  h = torch.relu(u)"),
+    "relu-before-first-layer": ("forward", "a ReLU is applied to the input x (instead of, or besides, to u); "
+                                "the ReLU belongs after the first layer, h = ReLU(W x + b)",
+                                "u = W @ torch.relu(x) + b", "h = torch.relu(W @ x + b)"),
     "softmax-on-output": ("forward", "softmax is applied to v inside the forward pass: the network returns "
                           "probabilities, but v are raw outputs (the loss applies softmax itself)",
                           "v = torch.softmax(M @ h + c, 0)", "v = M @ h + c"),
     "wrong-weight": ("forward", "a layer uses the other layer's weights (M where W belongs, or W where M belongs), "
-                     "transposed so that the shapes fit", "u = M.T @ x + b", "u = W @ x + b;  v = M @ h + c"),
+                     "transposed so that the shapes fit", "u = M.T @ x + b", "u = W @ x + b"),
     "batch-unsupported": ("forward", "one sample works but a batch does not (an error, a wrong shape or other "
                           "numbers): the lab's batches are rows, X (N, 2), so u = W x + b reads U = X Wᵀ + b",
                           "u = W @ x + b      # x (2,) only", "U = X @ W.T + b    # X (N, 2), or x (2,)"),
@@ -54,7 +56,7 @@ MISTAKES = {
     "grad-missing-reg": ("gradients", "the weight gradients lack the λ term 2λW of J = L + λ s",
                          "dW = torch.outer(delta_u, x)", "dW = torch.outer(delta_u, x) + 2 * lam * W"),
     "grad-reg-not-doubled": ("gradients", "the λ term is λW, but ∂(λ‖W‖²_F)/∂W = 2λW",
-                             "dW = ... + lam * W", "dW = ... + 2 * lam * W"),
+                             "dW = torch.outer(delta_u, x) + lam * W", "dW = torch.outer(delta_u, x) + 2 * lam * W"),
     "grad-sign": ("gradients", "a gradient has the wrong sign: (y − v) where (v − y) belongs, or the whole "
                   "gradient negated", "delta_v = 2 * (y - v)", "delta_v = 2 * (v - y)"),
     "grad-relu-mask-missing": ("gradients", "the ReLU's mask is missing: δ_u = Mᵀ δ_v ⊙ 1[u > 0]; a unit that "
@@ -72,7 +74,8 @@ MISTAKES = {
     "step-wrong-lr": ("step", "the step length is not lr · g: another learning rate (a number typed in, or lr "
                       "used twice)", "p -= 0.01 * p.grad", "p -= lr * p.grad"),
     "step-no-update": ("step", "the parameters never change: the update is missing (or its gradients were "
-                       "zeroed before it)", "J.backward()", "J.backward();  p -= lr * p.grad  (under torch.no_grad())"),
+                       "zeroed before it)", "J.backward()       # and nothing after it",
+                       "with torch.no_grad(): p -= lr * p.grad"),
     "step-rebinds": ("step", "the update makes a new tensor and binds a name to it, so the caller's tensor "
                      "never changes; update in place", "p = p - lr * p.grad", "p -= lr * p.grad"),
 }

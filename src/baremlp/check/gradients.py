@@ -14,63 +14,11 @@ sum over samples), so a mistake is named for the parameters it shows in.  conven
 ("half-mse", "mse-mean-over-outputs", "half-reg", as check.loss and check.regularization report them),
 under which the lab's J has other constant factors; check.all passes them on.
 """
-import itertools
-
-import torch
-
 from . import cases as C
 from .calls import FLOAT32_TOL, FLOAT64_TOL, StudentError, call, close, to_tensor, tolerance
-from .diagnose import Model, differences, explain
-from .loss import pick
+from .diagnose import differences, explain
+from .gradient_models import NAMES, autograd, data_factors, models, parts
 from .report import Case, Report
-
-NAMES = ("W", "b", "M", "c")
-
-
-def autograd(x, y, W, b, M, c, lam):
-    """The lab's ∂J/∂p by autograd, the check's reference: {"W": (3, 2), "b": (3,), "M": (2, 3), "c": (2,)}."""
-    params = [p.detach().clone().requires_grad_() for p in (W, b, M, c)]
-    X, Y = x.reshape(-1, 2), y.reshape(-1, 2)
-    V = torch.relu(X @ params[0].T + params[1]) @ params[2].T + params[3]
-    J = ((V - Y) ** 2).sum() / len(X) + lam * ((params[0] ** 2).sum() + (params[2] ** 2).sum())
-    return dict(zip(NAMES, torch.autograd.grad(J, params)))
-
-
-def parts(x, y, W, b, M, c, lam):
-    """The pieces the models combine: per parameter its data term (masked and not), per-sample rows for
-    the biases, the parameter itself (for the λ term)."""
-    X, Y = x.reshape(-1, 2), y.reshape(-1, 2)
-    U = X @ W.T + b
-    H = torch.relu(U)
-    dV = 2 * (H @ M.T + c - Y) / len(X)           # (N, 2)
-    dH = dV @ M                                    # (N, 3)
-    return {"W": {True: (dH * (U > 0)).T @ X, False: dH.T @ X}, "b": {True: dH * (U > 0), False: dH},
-            "M": {True: dV.T @ H, False: dV.T @ H}, "c": {True: dV, False: dV}, "single": x.dim() == 1,
-            "lam": lam, "params": {"W": W, "b": b, "M": M, "c": c}}
-
-
-def models(name, data_base=1.0, reg_base=2.0):
-    """Models of one parameter's gradient; data_base, reg_base: the conventions' factors on the data and λ terms."""
-    weight = name in ("W", "M")
-    regs = (reg_base, reg_base / 2, 0.0) if weight else (0.0, 2.0, 1.0)
-    for scale, sign_data, r, sign_all, mask, shape in itertools.product(
-            (1.0, 2.0, 0.5), (1, -1), regs, (1, -1), (True, False) if name in ("W", "b") else (True,),
-            ("same", "transposed") if weight else ("sum", "mean", "rows")):
-        codes = pick({"grad-factor-2": scale != 1, "grad-sign": sign_data < 0 or sign_all < 0,
-                      "grad-missing-reg": weight and r == 0, "grad-reg-not-doubled": weight and r == reg_base / 2,
-                      "reg-includes-biases": not weight and r != 0, "grad-relu-mask-missing": not mask,
-                      "grad-transposed": shape == "transposed", "grad-bias-not-summed": shape in ("mean", "rows")})
-        a, rr = sign_all * sign_data * scale * data_base, sign_all * r
-
-        def predict(case, a=a, rr=rr, mask=mask, shape=shape):
-            k = case.parts
-            data = k[name][mask]
-            if not weight:  # rows (N, n): one per sample
-                data = data.sum(0) if shape == "sum" else data.mean(0) if shape == "mean" else \
-                    (data.reshape(-1) if k["single"] else data)
-            g = a * data + rr * k["lam"] * k["params"][name]
-            return g.T if shape == "transposed" else g
-        yield Model(frozenset(codes), (), predict)
 
 
 KEYS = {name: (name, "d" + name, "grad_" + name, "d" + name.lower(), name.lower()) for name in NAMES}
@@ -102,12 +50,6 @@ def squeeze_like(t, like):
             [s for s in t.shape if s != 1] == [s for s in like.shape if s != 1]:
         return t.reshape(like.shape)
     return t
-
-
-def data_factors(conventions):
-    """(data_base, reg_base): the factors on the data and λ terms that the loss's conventions give J."""
-    data = (0.5 if "half-mse" in conventions else 1.0) * (0.5 if "mse-mean-over-outputs" in conventions else 1.0)
-    return data, (1.0 if "half-reg" in conventions else 2.0)
 
 
 def args_for(convention, layout):
@@ -208,6 +150,9 @@ def gradients(fn, conventions=()):
     where = {m: [n for n in NAMES if m in findings[n].mistakes] for m in report.mistakes}
     for m, names in where.items():
         report.notes.append(f"{m} in ∂J/∂{', ∂J/∂'.join(names)}")
+    for name, f in findings.items():
+        if f.mistakes and f.model is not None and f.model.detail and not f.alternatives:
+            report.notes.append(f"your ∂J/∂{name} is the lab's with {f.model.detail}")
     for name, f in findings.items():
         if f.alternatives:
             report.notes.append(f"∂J/∂{name}: the cases cannot tell apart " +
