@@ -220,3 +220,18 @@ def test_a_function_that_changes_its_inputs_in_place_does_not_change_the_next_ca
 
     assert check.forward(forward).passed
     assert C.forward_cases()[0][0][1]["b"].tolist() == [0.0, 0.0, -0.5]
+
+
+def test_a_loss_written_for_exactly_two_outputs_is_judged_on_two():
+    def loss(v, y):
+        v, y = torch.atleast_2d(v), torch.atleast_2d(y)
+        return ((v[:, 0] - y[:, 0]) ** 2 + (v[:, 1] - y[:, 1]) ** 2).mean()
+
+    report = check.loss(loss)
+    assert report.passed and any("2 outputs only" in n for n in report.notes)
+    assert [c.got is None for c in report.cases] == [False] * 4 + [True]
+
+    def summed(v, y):
+        return sum(((v[..., k] - y[..., k]) ** 2).sum() for k in range(2))
+
+    assert check.loss(summed).mistakes == ["mse-sum-not-mean"]

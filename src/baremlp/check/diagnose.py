@@ -48,14 +48,14 @@ def combine_flags(variants, size):
             yield frozenset(codes), flags, "; ".join(detail for _, _, detail in combo)
 
 
-def explain(models, outputs, tol):
-    """The Finding for outputs [(case, got)], models in order of preference (fewest codes first).
-    Stops at the first number of codes that some model matches."""
-    by_size = {}
-    for model in models:
-        by_size.setdefault(len(model.codes), []).append(model)
-    for size in sorted(by_size):
-        matched = [m for m in by_size[size] if all(close(got, m.predict(case), tol) for case, got in outputs)]
+def explain(models, outputs, tol, by_size=False):
+    """The Finding for outputs [(case, got)].  models: in order of preference within a number of codes;
+    by_size: they come by nondecreasing number of codes already (forward's hundreds of combinations),
+    and are then made lazily, up to the first number of codes that some model matches."""
+    if not by_size:
+        models = sorted(models, key=lambda m: len(m.codes))  # stable: the given order within a size
+    for size, group in itertools.groupby(models, key=lambda m: len(m.codes)):
+        matched = [m for m in group if all(close(got, m.predict(case), tol) for case, got in outputs)]
         if not matched:
             continue
         matched.sort(key=lambda m: (bool(m.hint), len(m.conventions)))  # a plain finding before a hint

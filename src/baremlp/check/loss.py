@@ -88,8 +88,10 @@ def loss(fn, kind="mse"):
     all_cases = [Case(name, inputs, reference(**inputs)) for name, inputs in singles + batches]
     n_single = len(singles)
     targets = [("indices", None)] if mse else [("indices", None), ("one-hot", "one-hot-targets")]
+    # the lab's network has 2 outputs; a function written for exactly 2 is judged without the 3-output case
+    two = [case for case in all_cases if case.inputs["v"].shape[-1] == 2]
     tried, first_error = [], None
-    for (target, convention), layout in itertools.product(targets, ("vector", "row")):
+    for (target, convention), layout, cases in itertools.product(targets, ("vector", "row"), (all_cases, two)):
         def args(case, target=target, layout=layout):
             v, y = case.inputs["v"], case.inputs["y"]
             if target == "one-hot":
@@ -98,14 +100,15 @@ def loss(fn, kind="mse"):
                 v, y = v.reshape(1, -1), (y.reshape(1, -1) if y.dim() else y.reshape(1))
             return v, y
         try:
-            outputs, tol = run_cases(fn, all_cases, args, lambda L: L.reshape(()) if L.numel() == 1 else L)
+            outputs, tol = run_cases(fn, cases, args, lambda L: L.reshape(()) if L.numel() == 1 else L)
         except StudentError as e:
             first_error = first_error or str(e)
             continue
         finding = explain(mse_models() if mse else ce_models(), outputs, tol)
         finding.conventions = ([convention] if convention else []) + finding.conventions
-        tried.append(((not finding.passed, not finding.mistakes, len(finding.mistakes)), layout, outputs, finding))
-        if finding.passed:
+        tried.append(((not finding.passed, not finding.mistakes, len(finding.mistakes), cases is two), layout,
+                      outputs, finding))
+        if finding.passed or finding.mistakes:  # explained: the frames after it are less natural readings
             break
     name = "loss" if mse else "loss (cross-entropy)"
     if not tried:
@@ -115,10 +118,15 @@ def loss(fn, kind="mse"):
     _, layout, outputs, finding = min(tried, key=lambda t: t[0])
     for case, got in outputs:
         case.got, case.ok = got, close(got, case.expected, 1e-4)
+    for case in all_cases[len(outputs):] if len(outputs) < len(all_cases) else []:
+        case.note = "left out: your function is for 2 outputs"
     report = Report(name, passed=finding.passed, mistakes=finding.mistakes, conventions=finding.conventions,
                     cases=all_cases)
     if layout == "row" and n_single:
         report.notes.append("one sample was taken as a batch of one row (1, K)")
+    if len(outputs) < len(all_cases):
+        report.notes.append("your function was judged on 2 outputs only (it fails, or differs, on 3)" +
+                            (": with 2 outputs, averaging over them (÷K) and halving (÷2) look alike" if mse else ""))
     if finding.alternatives:
         report.notes.append("the cases cannot tell apart: " + " or ".join("+".join(a) for a in finding.alternatives))
     if not finding.passed and not finding.mistakes:
