@@ -235,3 +235,15 @@ def test_a_loss_written_for_exactly_two_outputs_is_judged_on_two():
         return sum(((v[..., k] - y[..., k]) ** 2).sum() for k in range(2))
 
     assert check.loss(summed).mistakes == ["mse-sum-not-mean"]
+
+
+def test_gradients_written_for_batches_only_get_one_sample_as_a_row():
+    def gradients(x, y, W, b, M, c, lam):
+        U = torch.mm(x, W.T) + b  # 2-D only
+        H = torch.relu(U)
+        dV = 2 * (torch.mm(H, M.T) + c - y) / x.shape[0]
+        dU = torch.mm(dV, M) * (U > 0)
+        return {"W": dU.T @ x + 2 * lam * W, "b": dU.sum(0), "M": dV.T @ H + 2 * lam * M, "c": dV.sum(0)}
+
+    report = check.gradients(gradients)
+    assert report.passed and "one sample was given as a batch of one row, x (1, 2)" in report.notes

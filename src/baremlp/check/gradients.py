@@ -14,6 +14,8 @@ sum over samples), so a mistake is named for the parameters it shows in.  conven
 ("half-mse", "mse-mean-over-outputs", "half-reg", as check.loss and check.regularization report them),
 under which the lab's J has other constant factors; check.all passes them on.
 """
+import itertools
+
 from . import cases as C
 from .calls import FLOAT32_TOL, FLOAT64_TOL, StudentError, call, close, to_tensor, tolerance
 from .diagnose import differences, explain
@@ -56,7 +58,8 @@ def args_for(convention, layout):
     def args(case):
         i = case.inputs
         W, M = (i["W"], i["M"]) if convention == "column" else (i["W"].T.contiguous(), i["M"].T.contiguous())
-        x, y = (i["x"].T.contiguous(), i["y"].T.contiguous()) if layout == "columns" else (i["x"], i["y"])
+        x, y = (i["x"].T.contiguous(), i["y"].T.contiguous()) if layout == "columns" else \
+            (i["x"].reshape(1, 2), i["y"].reshape(1, 2)) if layout == "row" else (i["x"], i["y"])
         return x, y, W, i["b"], M, i["c"], i["lam"]
     return args
 
@@ -107,21 +110,22 @@ def gradients(fn, conventions=()):
     for case in singles + batches:
         case.parts = parts(**case.inputs)
     tried, first_error = [], None
-    for convention in ("column", "row"):
+    # one sample as a vector x (2,), else as a batch of one row (1, 2); weights as given, else transposed
+    for convention, single in itertools.product(("column", "row"), ("vector", "row")):
         try:
-            outputs, tol = attempt(fn, singles, convention, "vector")
+            outputs, tol = attempt(fn, singles, convention, single)
         except StudentError as e:
             first_error = first_error or str(e)
             continue
         findings = judge(outputs, tol, conventions)
-        tried.append((quality(findings), convention, outputs, tol, findings))
-        if quality(findings)[1] == 0:  # every parameter explained: the row reading is not needed
+        tried.append((quality(findings), convention, single, outputs, tol, findings))
+        if quality(findings)[1] == 0:  # every parameter explained: the readings after it are not needed
             break
     if not tried:
         for case in singles:
             case.note = "raised an error"
         return Report("gradients", cases=singles + batches, error=first_error)
-    _, convention, outputs, tol, findings = min(tried, key=lambda t: t[0])
+    _, convention, single, outputs, tol, findings = min(tried, key=lambda t: t[0])
     # the batch: rows first (the lab's layout), then columns; kept when it is explained as well as one sample
     batch_error, layout, candidates = None, None, []
     for shape in ("rows", "columns") if convention == "column" else ("rows",):
@@ -147,6 +151,8 @@ def gradients(fn, conventions=()):
                     conventions=(["row-convention"] if convention == "row" else []) +
                     (["batch-as-columns"] if layout == "columns" else []))
     report.mistakes = [m for m in dict.fromkeys(m for f in findings.values() for m in f.mistakes)]
+    if single == "row":
+        report.notes.append("one sample was given as a batch of one row, x (1, 2)")
     where = {m: [n for n in NAMES if m in findings[n].mistakes] for m in report.mistakes}
     for m, names in where.items():
         report.notes.append(f"{m} in ∂J/∂{', ∂J/∂'.join(names)}")
