@@ -88,7 +88,7 @@ def calls(fn, net, samples, lr, lam, convention):
     return p0, p1, p2, replaced, seen, error2
 
 
-def rebound(p0, g, seen, name):
+def rebound(p0, g, seen):
     """Whether some tensor the call made equals p0 moved along g (the update computed, never written back)."""
     return any(t.shape == p0.shape and (t - p0).abs().max() > 0 and
                abs(cos(t - p0, g)) > 1 - 1e-9 for t in seen)
@@ -100,7 +100,8 @@ def cos(a, b):
 
 
 def judge(p0, p1, p2, replaced, seen, samples, lr, lam, variant):
-    """(codes, differences) of the two moves under one J variant; None when the variant does not fit."""
+    """The codes that explain the two moves under one J variant (a code with the parameters it concerns,
+    or with the learning rate used, as a tuple); None when the moves do not follow that J's gradient."""
     data, reg, bias_reg = variant[:3]
     (x1, y1), (x2, y2) = samples
     g1 = grad_J(p0, x1, y1, lam, data, reg, bias_reg)
@@ -108,8 +109,8 @@ def judge(p0, p1, p2, replaced, seen, samples, lr, lam, variant):
     moved = [i for i, d in enumerate(d1) if d.abs().max() > 0]
     codes, still = [], {}
     for i, name in enumerate(NAMES):
-        if i not in moved or name in replaced:
-            code = "step-rebinds" if name in replaced or rebound(p0[i], g1[i], seen, name) else "step-no-update"
+        if (i not in moved and g1[i].abs().max() > 0) or name in replaced:  # a zero gradient rightly moves nothing
+            code = "step-rebinds" if name in replaced or rebound(p0[i], g1[i], seen) else "step-no-update"
             still.setdefault(code, []).append(name)
     codes = [(code, names) for code, names in still.items()]
     if not moved:
