@@ -247,3 +247,11 @@ def test_gradients_written_for_batches_only_get_one_sample_as_a_row():
 
     report = check.gradients(gradients)
     assert report.passed and "one sample was given as a batch of one row, x (1, 2)" in report.notes
+
+
+def test_what_comes_back_is_named_when_it_is_not_an_answer():
+    assert check.forward(lambda x, W, b, M, c: None).error == \
+        "returned NoneType, expected a tensor, an array or a number on worked case 1"
+    assert "returned a tuple of 2 values" in check.forward(lambda x, W, b, M, c: (rows_forward(x, W, b, M, c), x)).error
+    report = check.gradients(lambda x, y, W, b, M, c, lam: {"W": W, "M": M})
+    assert report.error.startswith("returned no gradient for b, c (found: W, M)")

@@ -68,6 +68,8 @@ def call(fn, *args):
 
 def to_tensor(value):
     """A student's output (tensor, array, number, list) as a detached float64 tensor; None if not numeric."""
+    if value is None or isinstance(value, (str, bytes)):  # np.asarray(None, float) would be a NaN
+        return None
     try:
         if isinstance(value, torch.Tensor):
             return value.detach().cpu().to(torch.float64)
@@ -108,7 +110,7 @@ def describe(got, expected):
     if not torch.isfinite(diff).all():
         return "your output holds NaN or infinite values"
     i = int(diff.argmax())
-    index = tuple(np.unravel_index(i, tuple(got.shape))) if got.dim() else ()
+    index = tuple(int(k) for k in np.unravel_index(i, tuple(got.shape))) if got.dim() else ()
     at = f" at {list(index)}" if index else ""
     return f"off by {diff.max().item():.4g}{at} (yours {got.reshape(-1)[i].item():.6g}, " \
            f"expected {expected.reshape(-1)[i].item():.6g})"
@@ -136,8 +138,8 @@ def run_cases(fn, cases, args, unframe):
             raise StudentError(f"{e} on {case.name}") from None
         got = to_tensor(out)
         if got is None:  # several values returned, or not numbers: say what came back
-            what = f"a {type(out).__name__} of {len(out)} values" if isinstance(out, (tuple, list, dict)) else \
-                type(out).__name__
+            what = f"a {type(out).__name__} of {len(out)} value{'s' * (len(out) != 1)}" \
+                if isinstance(out, (tuple, list, dict)) else type(out).__name__
             raise StudentError(f"returned {what}, expected a tensor, an array or a number on {case.name}")
         tol = max(tol, FLOAT32_TOL if kind == "torch-float32" else tolerance(out))
         outputs.append((case, unframe(got)))

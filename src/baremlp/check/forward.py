@@ -116,7 +116,7 @@ def forward(fn):
     expect = finding.model.predict if finding.model else (lambda case: case.expected)
     problem = None
     for batch_layout in (["rows", "columns"] if convention == "column" else ["rows"]):
-        unframe = (lambda v: v.T) if batch_layout == "columns" else (lambda v: v)
+        unframe = (lambda v: v.T if v.dim() == 2 else v) if batch_layout == "columns" else (lambda v: v)
         try:
             b_out, b_tol = run_cases(fn, batches, args_for(convention, batch_layout), unframe)
         except StudentError as e:

@@ -76,6 +76,11 @@ def attempt(fn, cases, convention, layout):
         if grads is None:
             raise StudentError(f"returned {type(out).__name__}, expected a dict {{'W': dW, 'b': db, 'M': dM, 'c': dc}} "
                                f"on {case.name}")
+        missing = [name for name, g in grads.items() if g is None]
+        if missing:
+            found = ", ".join(map(str, out)) if isinstance(out, dict) else f"{len(out)} values"
+            raise StudentError(f"returned no gradient for {', '.join(missing)} (found: {found}); expected a dict "
+                               f"{{'W': dW, 'b': db, 'M': dM, 'c': dc}} on {case.name}")
         values = out.values() if isinstance(out, dict) else out
         if kind == "torch-float32" or any(tolerance(v) == FLOAT32_TOL for v in values):
             tol = FLOAT32_TOL
