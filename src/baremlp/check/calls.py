@@ -68,7 +68,9 @@ def call(fn, *args):
 
 def to_tensor(value):
     """A student's output (tensor, array, number, list) as a detached float64 tensor; None if not numeric."""
-    if value is None or isinstance(value, (str, bytes)):  # np.asarray(None, float) would be a NaN
+    if value is None or isinstance(value, (str, bytes, tuple)):  # np.asarray(None, float) would be a NaN, and
+        return None                                                # a tuple is several values returned: (v, h)
+    if isinstance(value, list) and any(isinstance(v, (torch.Tensor, np.ndarray)) for v in value):
         return None
     try:
         if isinstance(value, torch.Tensor):
