@@ -27,6 +27,7 @@ from .errors import UsageError, check_data, check_fit, check_hyper
 from .evaluation import evaluate
 from .ops import make_loss
 from .sgd import SCHEDULES, Schedule, Step, batch_size_for, batch_sizes, batches, sgd_step
+from .sgd import epoch_order, lr_at, reg_at  # noqa: F401  (0.1's notebooks import them from here)
 
 
 class Diverged(RuntimeError):
@@ -55,7 +56,7 @@ def likely_cause(x, y, step, lr):
     """What a divergence most likely comes from, as far as the data shows: inputs or targets far from
     unit scale (their squares overflow, or their gradients make every step huge), else the step size."""
     big = unscaled(x, y)
-    scale = f"unscaled {big}: standardize them (--standardize)" if big else ""
+    scale = f"unscaled {big}: standardize them (the CLI: --standardize)" if big else ""
     if step == 1 or lr < TINY_LR:  # non-finite before any update, or despite a negligible one: not the step size
         return scale or f"this happened at lr {lr:g}, before the step size could matter: check the data's " \
                         "magnitude and init_scale"
@@ -126,6 +127,9 @@ def engine_for(engine, net, check_steps):
     """The epoch function of the engine asked for: a name in ENGINES (the compiled one falls back to
     eager, with a note, where it cannot run), or an epoch function itself."""
     if callable(engine):
+        if distributed.active() and not getattr(engine, "data_parallel", False):
+            raise UsageError("an epoch function of your own under torchrun would train each process alone: "
+                             "pass an engine name, or distributed.epoch_function(name, check_steps, group)")
         return engine
     if engine not in ENGINES:
         raise UsageError(f"engine {engine!r} unknown: expected one of {', '.join(ENGINES)}")

@@ -87,7 +87,8 @@ def train(members, nets, data, loss, track_map=False):
     for epoch in range(s.epochs):
         t0 = time.perf_counter()
         rates, lams = [p.lr_at(epoch) for p in plans], [p.reg_at(epoch) for p in plans]
-        orders = {m.seed: plan.order(n, epoch) for m, plan in zip(members, plans)}  # shared by a seed's members
+        first = {m.seed: plan for m, plan in zip(members, plans)}  # one shuffle per seed: its members share it
+        orders = {seed: plan.order(n, epoch) for seed, plan in first.items()}
         order = torch.stack([orders[m.seed] for m in members]).to(device)  # (S, n)
         pop.parameters, velocity, J, correct = compiled.scan_batches(
             epoch_fn, pop.parameters, velocity, x, y, order, batch_size,
