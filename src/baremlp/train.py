@@ -72,6 +72,12 @@ def divergence(J, epoch, lr, x, y):
     return Diverged(step, epoch + 1, lr, likely_cause(x, y, step, lr))
 
 
+def epoch_objective(losses, sizes, n):
+    """The epoch's J: each step's J (..., steps) weighted by its batch's share of the n samples, so
+    that a short last batch counts for its size; (...) is one value per member of a population."""
+    return (losses * sizes).sum(-1) / n
+
+
 def epoch_record(epoch, J, lr, lam, accuracy=None, **more):
     """An epoch's record as train() returns it (epoch: 1-based, J its mean objective; more: other
     entries, those that are None left out); a run folder keeps J under "objective" only
@@ -217,7 +223,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
             raise error
         # bookkeeping
         state.epoch = epoch + 1
-        J = (losses * sizes).sum().item() / n
+        J = epoch_objective(losses, sizes, n).item()
         record = epoch_record(state.epoch, J, rate, lam, correct.item() / n if labels else None)
         if check_steps:
             record["steps_down"] = down / steps

@@ -17,7 +17,7 @@ from .. import analysis
 from ..engines import compiled
 from ..ops import make_loss
 from ..sgd import Schedule, batch_size_for, batch_sizes
-from ..train import divergence, epoch_record
+from ..train import divergence, epoch_objective, epoch_record
 
 
 class Population:
@@ -99,7 +99,7 @@ def train(members, nets, data, loss, track_map=False):
                 diverged[k] = divergence(J[k], epoch, rates[k], x[k], y[k])
         if all(d is not None for d in diverged):
             break
-        losses = ((J * sizes).sum(1) / n).tolist()
+        losses = epoch_objective(J, sizes, n).tolist()
         accuracy = (correct.sum(1) / n).tolist() if labels else [None] * S
         maps = analysis.effective_map(pop).tolist() if track_map else [None] * S
         seconds = time.perf_counter() - t0
