@@ -114,8 +114,36 @@ def gradients(fn, conventions=()):
     batches = [make(n, i) for n, i in batches]
     for case in singles + batches:
         case.parts = parts(**case.inputs)
+    tried, first_error = read_one_sample(fn, singles, conventions)
+    if not tried:
+        for case in singles:
+            case.note = "raised an error"
+        return Report("gradients", cases=singles + batches, error=first_error)
+    _, convention, single, outputs, tol, findings = min(tried, key=lambda t: t[0])
+    explained = all(f.passed or f.mistakes for f in findings.values())
+    layout, findings, outputs, batch_error = read_batch(fn, batches, conventions, convention, outputs, tol, findings)
+    report = Report("gradients", cases=singles + batches,
+                    conventions=(["row-convention"] if convention == "row" else []) +
+                    (["batch-as-columns"] if layout == "columns" else []))
+    put_findings(report, findings, outputs, single)
+    if batch_error and explained:
+        report.mistakes.append("batch-unsupported")
+        report.differences.append(batch_error)
+    for case, grads in outputs:
+        case.got = grads
+        case.ok = all(close(grads[n], case.expected[n], 1e-4) for n in NAMES)
+    for case in report.cases:
+        case.note = case.note or ("raised an error" if case.got is None else "")
+        case.__dict__.pop("parts", None)
+    report.passed = all(f.passed for f in findings.values()) and not report.mistakes
+    return report
+
+
+def read_one_sample(fn, singles, conventions):
+    """The readings of fn on one sample that ran: (quality, convention, single, outputs, tol, findings)
+    each, trying a vector x (2,) then a row (1, 2), the weights as given then transposed; and the first
+    error a reading raised."""
     tried, first_error = [], None
-    # one sample as a vector x (2,), else as a batch of one row (1, 2); weights as given, else transposed
     for convention, single in itertools.product(("column", "row"), ("vector", "row")):
         try:
             outputs, tol = attempt(fn, singles, convention, single)
@@ -126,12 +154,12 @@ def gradients(fn, conventions=()):
         tried.append((quality(findings), convention, single, outputs, tol, findings))
         if quality(findings)[1] == 0:  # every parameter explained: the readings after it are not needed
             break
-    if not tried:
-        for case in singles:
-            case.note = "raised an error"
-        return Report("gradients", cases=singles + batches, error=first_error)
-    _, convention, single, outputs, tol, findings = min(tried, key=lambda t: t[0])
-    # the batch: rows first (the lab's layout), then columns; kept when it is explained as well as one sample
+    return tried, first_error
+
+
+def read_batch(fn, batches, conventions, convention, outputs, tol, findings):
+    """fn on a batch: rows first (the lab's layout), then columns; kept when it is explained as well as
+    one sample.  Returns (layout or None, findings, outputs, the batch's failure in words or None)."""
     batch_error, layout, candidates = None, None, []
     for shape in ("rows", "columns") if convention == "column" else ("rows",):
         try:
@@ -141,7 +169,6 @@ def gradients(fn, conventions=()):
             continue
         both = judge(outputs + b_out, max(tol, b_tol), conventions)
         candidates.append((quality(both)[:2], shape, both, outputs + b_out))
-    explained = all(f.passed or f.mistakes for f in findings.values())
     if candidates:
         best = min(candidates, key=lambda t: t[0])
         if best[0][1] <= quality(findings)[1]:  # no parameter less explained than with one sample
@@ -152,9 +179,11 @@ def gradients(fn, conventions=()):
             batch_error = batch_error or "a batch X (N, 2) of rows gives other numbers: " + "; ".join(
                 d for n in NAMES for d in differences([(c, g[n]) for c, g in rows[0][3][len(outputs):]] if rows else [],
                                                       lambda case, n=n: case.expected[n], f"∂J/∂{n}")[:1])
-    report = Report("gradients", cases=singles + batches,
-                    conventions=(["row-convention"] if convention == "row" else []) +
-                    (["batch-as-columns"] if layout == "columns" else []))
+    return layout, findings, outputs, batch_error
+
+
+def put_findings(report, findings, outputs, single):
+    """The report's mistakes, notes and differences from the findings per parameter."""
     report.mistakes = [m for m in dict.fromkeys(m for f in findings.values() for m in f.mistakes)]
     if single == "row":
         report.notes.append("one sample was given as a batch of one row, x (1, 2)")
@@ -171,14 +200,3 @@ def gradients(fn, conventions=()):
         if not f.passed and not f.mistakes:
             report.differences += differences([(c, g[name]) for c, g in outputs],
                                               lambda case, n=name: case.expected[n], f"∂J/∂{name}")
-    if batch_error and explained:
-        report.mistakes.append("batch-unsupported")
-        report.differences.append(batch_error)
-    for case, grads in outputs:
-        case.got = grads
-        case.ok = all(close(grads[n], case.expected[n], 1e-4) for n in NAMES)
-    for case in report.cases:
-        case.note = case.note or ("raised an error" if case.got is None else "")
-        case.__dict__.pop("parts", None)
-    report.passed = all(f.passed for f in findings.values()) and not report.mistakes
-    return report
