@@ -25,7 +25,7 @@ from . import runs as runfolders
 from .guard import Guard, is_loopback
 from .limits import LIMITS, PAGE_DATASETS, parse_json, settings_from_page
 from .session import Trainings
-from .stream import sse
+from .stream import clean, sse
 
 STATIC = str(resources.files("baremlp.view").joinpath("static"))
 SECURITY = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
@@ -64,7 +64,7 @@ def app(runs=None, table=None, host="127.0.0.1"):
             return error(e)
         except RuntimeError as e:
             return error(e, 429)
-        return JSONResponse({"id": t.id, "settings": s.to_dict()}, 201)
+        return JSONResponse(clean({"id": t.id, "settings": s.to_dict(), "plane": t.plane.describe() if t.plane else None}), 201)
 
     async def train(request):
         from starlette.concurrency import run_in_threadpool  # data loading and the network: off the event loop
