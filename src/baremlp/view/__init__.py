@@ -46,9 +46,15 @@ def serve(port=8000, runs=None, host="127.0.0.1", open_browser=True, table=None,
     if not is_loopback(host.lower()):
         print(f"warning: serving on {host}, not on loopback: anyone who can reach this machine can open the page and "
               "train on it (there is no login); use the default 127.0.0.1 unless you mean it", file=sys.stderr)
-    config = uvicorn.Config(application, host=host, port=port, log_level="warning", timeout_graceful_shutdown=1,
+    config = uvicorn.Config(application, host=host, port=port, log_level="warning", timeout_graceful_shutdown=0.5,
                             lifespan="on")
-    server = uvicorn.Server(config)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame):  # Ctrl-C: the trainings stop first, so their streams end at once
+            application.trainings.stop_all(wait=0)
+            super().handle_exit(sig, frame)
+
+    server = Server(config)
     url = page_url(host, port)
 
     def ready():
@@ -63,4 +69,4 @@ def serve(port=8000, runs=None, host="127.0.0.1", open_browser=True, table=None,
     try:
         server.run()
     finally:
-        application.trainings.stop_all(wait=0.5)
+        application.trainings.stop_all(wait=0.3)

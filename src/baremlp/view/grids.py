@@ -9,6 +9,8 @@ import numpy as np
 import torch
 
 from .. import analysis
+from ..model import build_layers
+from ..ops import ReLU
 
 GRID = 48        # cells per side of the input plane
 MAX_UNITS = 16   # hidden units drawn per layer (the network and the ReLU maps)
@@ -41,33 +43,34 @@ class Plane:
         return {"grid": GRID, "bounds": self.bounds, "samples": self.samples}
 
 
-def function_frame(net, plane, classes):
-    """The network over the plane: for classes, the predicted class and its probability per cell; for
-    regression, every output per cell as bytes over the output's own range [low, high]."""
+def plane_frame(net, plane, classes):
+    """The network over the plane, in one forward pass: "function" (for classes the predicted class and its
+    probability per cell; for regression each output per cell as bytes over its own range [low, high])
+    and "maps" (where each hidden unit is on: bits, a row of GRID cells after another, at most MAX_UNITS
+    a layer)."""
     with torch.inference_mode():
-        v = net(plane.points)  # (GRID², outputs)
-        if classes:
-            p = torch.softmax(v.double(), 1)  # for the picture only; training never calls this
-            conf, cls = p.max(1)
-            return {"kind": "classes", "class": b64(cls.to(torch.uint8).cpu().numpy()),
-                    "confidence": b64((conf * 255).round().to(torch.uint8).cpu().numpy())}
-        out = []
-        for k in range(v.shape[1]):
-            col = v[:, k].double()
-            lo, hi = col.min().item(), col.max().item()
-            scaled = ((col - lo) / max(hi - lo, 1e-12) * 255).round().clamp(0, 255).to(torch.uint8)
-            out.append({"low": lo, "high": hi, "bytes": b64(scaled.cpu().numpy())})
-        return {"kind": "values", "outputs": out}
+        h, maps = plane.points, []
+        for layer in build_layers(net.parameters):  # the network's own ops, the ReLUs' u kept on the way
+            h = layer(h)
+            if isinstance(layer, ReLU):
+                maps.append(b64(np.packbits((layer.u[:, :MAX_UNITS] > 0).T.cpu().numpy(), axis=1)))
+        v = h.double().cpu().numpy()  # (GRID², outputs)
+    if classes:
+        e = np.exp(v - v.max(1, keepdims=True))  # softmax for the picture only; training never calls it
+        p = e / e.sum(1, keepdims=True)
+        function = {"kind": "classes", "class": b64(p.argmax(1).astype(np.uint8)),
+                    "confidence": b64(np.round(p.max(1) * 255).astype(np.uint8))}
+    else:
+        lo, hi = v.min(0), v.max(0)
+        scaled = np.clip(np.round((v - lo) / np.maximum(hi - lo, 1e-12) * 255), 0, 255).astype(np.uint8)
+        function = {"kind": "values", "outputs": [{"low": float(lo[k]), "high": float(hi[k]), "bytes": b64(scaled[:, k])}
+                                                  for k in range(v.shape[1])]}
+    return function, maps
 
 
-def relu_frame(net, plane, x):
-    """Where each hidden unit is on (u > 0) over the plane (bits, a row of GRID cells after another; at
-    most MAX_UNITS a layer), and the share of training samples it is on for."""
-    with torch.inference_mode():
-        maps = [b64(np.packbits((u[:, :MAX_UNITS] > 0).T.cpu().numpy(), axis=1)) for u in net.hidden(plane.points)] \
-            if plane else []
-    active = [f[:MAX_UNITS].tolist() for f in analysis.relu_active_fraction(net, x)]
-    return {"maps": maps, "active": active}
+def active_fraction(net, x):
+    """The share of training samples each hidden unit is on for (at most MAX_UNITS a layer)."""
+    return [f[:MAX_UNITS].tolist() for f in analysis.relu_active_fraction(net, x)]
 
 
 def weights_frame(net):

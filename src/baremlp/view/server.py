@@ -129,7 +129,7 @@ def app(runs=None, table=None, host="127.0.0.1"):
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
-        trainings.stop_all()
+        trainings.stop_all(wait=0.3)
 
     names = [host] if is_loopback(host) else [host, socket.gethostname(), socket.getfqdn()]
     guarded = Guard(Starlette(routes=routes, lifespan=lifespan), names)

@@ -8,6 +8,8 @@ import tempfile
 import threading
 import time
 
+import torch
+
 from .. import data as datamod
 from ..errors import check_fit
 from ..evaluation import make_loss
@@ -20,8 +22,9 @@ from . import graph, grids
 from .loop import Stopped, train_live
 from .stream import Outbox
 
-FRAME_SECONDS = 0.04   # at most 25 frames a second
+FRAME_SECONDS = 0.04   # 25 frames a second at most on average, never two within 20 ms
 GRAPH_SECONDS = 0.25   # the computation graph, while running, at most 4 times a second
+ACTIVE_SECONDS = 0.2   # the ReLUs' share of training samples on, while running, at most 5 times a second
 ORPHAN_SECONDS = 10.0  # a training whose events nobody has opened by then stops
 
 
@@ -41,7 +44,8 @@ class Session:
         self.paused, self.stopping, self.steps_asked, self.after_step = paused, False, 0, False
         self.status = "paused" if paused else "running"
         self.outbox, self.readers, self.created, self.read = Outbox(), 0, time.monotonic(), False
-        self.last_frame = self.last_graph = 0.0
+        self.frame_due = self.last_graph = self.last_active = 0.0
+        self.active = []
         self.pending, self.paused_seconds, self.seconds = None, 0.0, 0.0
         self.thread = threading.Thread(target=self.main, daemon=True, name=f"baremlp-view-{self.id}")
 
@@ -106,7 +110,8 @@ class Session:
             self.pending, self.after_step = None, True
             g["update"] = graph.update(before, self.net.parameters, rate, self.s.momentum)
             self.frame(epoch, pos, order, batch, lam, J, g)
-        elif time.monotonic() - self.last_frame >= FRAME_SECONDS:
+        elif (now := time.monotonic()) >= self.frame_due:  # FRAME_SECONDS apart on average, never in bursts
+            self.frame_due = max(self.frame_due + FRAME_SECONDS, now + FRAME_SECONDS / 2)
             self.frame(epoch, pos, order, batch, lam, J)
 
     def after_epoch(self, record):
@@ -126,22 +131,25 @@ class Session:
         live = J.float().mean().item() if J is not None else (self.history[-1]["objective"] if self.history else None)
         event = {"kind": "frame", "status": self.status, "epoch": self.state.epoch, "epochs": self.s.epochs,
                  "position": pos, "samples": n, "objective": live, "progress": (epoch + pos / n) / self.s.epochs,
-                 "network": grids.weights_frame(self.net), "relu": grids.relu_frame(self.net, self.plane, self.data.x)}
+                 "network": grids.weights_frame(self.net), "relu": {"maps": [], "active": self.active}}
         if self.plane:
-            event["function"] = grids.function_frame(self.net, self.plane, self.data.classes)
+            event["function"], event["relu"]["maps"] = grids.plane_frame(self.net, self.plane, self.data.classes)
+        if now - self.last_active >= ACTIVE_SECONDS or g is not None or graph_now or J is None:
+            self.active, self.last_active = grids.active_fraction(self.net, self.data.x), now  # a pass over the data
+            event["relu"]["active"] = self.active
         if self.track:
             event.update(grids.map_frame(self.net))
         if g is None and order is not None and pos < n and (graph_now or now - self.last_graph >= GRAPH_SECONDS):
             g = self.graph_of(order[pos:pos + batch], lam)
         if g is not None:
             event["graph"], self.last_graph = g, now
-        self.last_frame = now
         if put:
             self.outbox.put_frame(event)
         return event
 
     def main(self):
-        t0 = time.perf_counter()
+        torch.set_num_threads(1)  # this thread only (OpenMP's setting is per thread): the live page's small ops and
+        t0 = time.perf_counter()  # grids run several times faster so on a busy 2-core machine than split over two
         s, stopped = self.s, False
         try:
             self.status = "compiling" if s.engine == "compiled" and not self.paused else self.status
@@ -219,6 +227,7 @@ class Trainings:
     def stop_all(self, wait=1.0):
         for t in list(self.by_id.values()):
             t.control("stop")
-        for t in list(self.by_id.values()):
-            t.thread.join(wait)
+        if wait:
+            for t in list(self.by_id.values()):
+                t.thread.join(wait)
 

@@ -6,7 +6,7 @@ const App = (() => {
   const form = $("settings");
   const PAGE = Array.from(crypto.getRandomValues(new Uint8Array(12)), b => b.toString(16).padStart(2, "0")).join("");
   const FIELDS = ["dataset", "n", "noise", "hidden", "lr", "reg", "reg_epochs", "epochs", "batch_size", "momentum", "engine", "seed"];
-  let health = null, run = null, lossPlot = null, mapPlot = null, output = 0, lastFrame = null, drawPending = false;
+  let health = null, run = null, final = null, lossPlot = null, mapPlot = null, output = 0, lastFrame = null, drawPending = false;
 
   function settings() { // the form as Settings fields: numbers as numbers, hidden as a list, empty as null
     const out = {};
@@ -63,6 +63,7 @@ const App = (() => {
     try { created = await post(`/api/train${paused ? "?paused=1" : ""}`, settings()); }
     catch (e) { showError(e.message); return; }
     if (run) run.source.close();
+    lastFrame = final = null;
     run = { id: created.id, settings: created.settings, plane: created.plane, requested: settings(), epochs: [], done: false,
             status: paused ? "paused" : "starting" };
     $("card-plane").hidden = !run.plane;
@@ -91,6 +92,7 @@ const App = (() => {
       frame(ev);
     }
     if (ev.done) {
+      final = ev;
       run.done = true;
       run.source.close();
       if (ev.frame) frame(ev.frame);
@@ -134,7 +136,7 @@ const App = (() => {
   function planeCard(plane, fn) {
     const side = $("plane-side");
     if (fn.kind === "values" && !side.querySelector("select")) {
-      side.innerHTML = `<label>show output <select id="output"></select></label><div class="legend"><canvas class="legend-bar" width="1" height="100"></canvas><div class="ticks"><span id="lg-hi"></span><span>0</span><span id="lg-lo"></span></div></div><p>points: the training targets on the same scale</p>`;
+      side.innerHTML = `<label>show output <select id="output"></select></label><div class="legend"><canvas class="legend-bar" width="1" height="100"></canvas><div class="ticks"><span id="lg-hi"></span><span>0</span><span id="lg-lo"></span></div></div><p>colour: the output v<sub>k</sub> over the plane; dots: the training targets y<sub>k</sub> on the same scale</p>`;
       fn.outputs.forEach((_, k) => side.querySelector("select").add(new Option(`v${k + 1}`, k)));
       side.querySelector("select").addEventListener("change", e => { output = +e.target.value; draw(lastFrame); });
       const bar = side.querySelector("canvas").getContext("2d");
@@ -166,11 +168,11 @@ const App = (() => {
     const width = el => Math.max(280, $(el).clientWidth || 320);
     const val = run && run.settings.val_fraction > 0;
     lossPlot = new uPlot({ width: width("loss-chart"), height: 220, scales: { x: { time: false }, y: { distr: 3 } },
-      axes: [{ label: "epoch" }, { size: 64 }], legend: { live: false },
+      axes: [{ label: "epoch" }, Draw.logAxis()], legend: { live: false },
       series: [{ label: "epoch" }, { label: "J", stroke: "#2f6fdf", width: 1.8 }, ...(val ? [{ label: "val L", stroke: "#e0712c", width: 1.5 }] : [])] },
       val ? [[], [], []] : [[], []], $("loss-chart"));
     mapPlot = new uPlot({ width: width("map-chart"), height: 150, scales: { x: { time: false }, y: { distr: 3 } },
-      axes: [{ label: "epoch" }, { size: 64 }], legend: { show: false },
+      axes: [{ label: "epoch" }, Draw.logAxis()], legend: { show: false },
       series: [{ label: "epoch" }, { label: "max|MW−R|", stroke: "#1f9d55", width: 1.6 }] }, [[], []], $("map-chart"));
   }
 
@@ -228,7 +230,7 @@ const App = (() => {
     await start(true);
   }
 
-  return { init, settings, get run() { return run; } };
+  return { init, settings, watch: Watch, get run() { return run; }, get lastFrame() { return lastFrame; }, get final() { return final; } };
 })();
 
 App.init().catch(e => { document.getElementById("error").hidden = false; document.getElementById("error").textContent = String(e); });

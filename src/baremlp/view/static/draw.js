@@ -64,7 +64,7 @@ const Draw = (() => {
           return a[Math.floor(0.95 * (a.length - 1))];
         });
       }
-      scale = Math.max(Math.abs(out.low), Math.abs(out.high), plane.typical[k] || 0, 1e-12);
+      scale = plane.typical[k] || Math.max(Math.abs(out.low), Math.abs(out.high), 1e-12); // colours saturate past it
       image(ctx, n, i => diverging((out.low + (out.high - out.low) * v[i] / 255) / scale), w, h);
       pointColour = y => diverging(y[k] / scale).map(c => c * 0.85);
     }
@@ -161,5 +161,8 @@ const Draw = (() => {
     return table;
   }
 
-  return { bytes, fmt, plane, reluMaps, network, matrix, diverging, PALETTE };
+  // uPlot axis labels for a log scale: 1e-6, 0.01, 1 (its default prints 0 for small numbers)
+  const logAxis = extra => ({ size: 64, values: (u, vals) => vals.map(v => (v === null ? "" : fmt(v, 2))), ...extra });
+
+  return { bytes, fmt, logAxis, plane, reluMaps, network, matrix, diverging, PALETTE };
 })();

@@ -57,7 +57,7 @@ const Graph = (() => {
       box.className = "upd";
       const lbl = document.createElement("div");
       lbl.className = "lbl";
-      lbl.textContent = `${name} ← ${name} − ${Draw.fmt(update.lr)}·∂J/∂${name}${update.momentum ? " (with momentum)" : ""} =`;
+      lbl.textContent = `${name} ← ${name} − ${+update.lr.toPrecision(6)}·∂J/∂${name}${update.momentum ? " (with momentum)" : ""} =`;
       box.append(lbl, Draw.matrix(u.after, { tint: true }));
       el.appendChild(box);
     }

@@ -72,7 +72,7 @@ const Watch = (() => {
       if (plot) plot.destroy();
       names = keys;
       plot = new uPlot({ width: Math.max(300, el.clientWidth), height: 260, scales: { x: { time: false }, y: { distr: 3 } },
-        axes: [{ label: "epoch" }, { label: "J", size: 70 }],
+        axes: [{ label: "epoch" }, Draw.logAxis({ label: "J" })], legend: { live: false },
         series: [{ label: "epoch" }, ...keys.map((k, i) => ({ label: k, stroke: `rgb(${Draw.PALETTE[i % 10].join(",")})`, width: 1.6, spanGaps: true }))] },
         data, el);
     } else plot.setData(data);
@@ -91,7 +91,7 @@ const Watch = (() => {
       keys.forEach(k => {
         const e = followed.get(k), s = e.summary || {};
         const v = key === "status" ? (s.diverged ? "diverged" : e.summary ? "finished" : "running…") : key === "epochs" ? e.epochs.length : s[key];
-        tr.insertCell().textContent = typeof v === "number" ? Draw.fmt(v, 4) : (v ?? "–");
+        tr.insertCell().textContent = typeof v === "number" && !Number.isInteger(v) ? Draw.fmt(v, 4) : (v ?? "–");
       });
     });
   }
