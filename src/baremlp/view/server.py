@@ -19,6 +19,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .. import data as datamod
 from ..errors import UsageError
 from ..settings import Settings
 from . import runs as runfolders
@@ -44,8 +45,9 @@ def app(runs=None, table=None, host="127.0.0.1"):
     Settings fields of the table the page may train on (dataset "table"), e.g. {"data": "iris.csv",
     "target": "species"}; host: the name the server is reached by, besides loopback names and addresses."""
     trainings = Trainings()
-    if table:
-        settings_from_page({"dataset": "table"}, table)  # a bad table is the caller's mistake, said at start
+    if table:  # a table that cannot be trained on is the caller's mistake, said at start
+        data = datamod.load(settings_from_page({"dataset": "table"}, table))
+        about = {**table, "inputs": data.x.shape[1], "rows": data.x.shape[0], "classes": data.classes}
 
     async def index(request):
         return FileResponse(f"{STATIC}/index.html", headers=SECURITY)
@@ -53,7 +55,8 @@ def app(runs=None, table=None, host="127.0.0.1"):
     async def health(request):
         return JSONResponse({"ok": True, "defaults": Settings().to_dict(), "limits": LIMITS,
                              "datasets": list(PAGE_DATASETS) + (["table"] if table else []),
-                             "table": table, "runs": bool(runs)})
+                             "table": about if table else None,
+                             "runs": bool(runs)})
 
     def start(request, body):
         try:

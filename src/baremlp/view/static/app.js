@@ -5,14 +5,15 @@ const App = (() => {
   const $ = id => document.getElementById(id);
   const form = $("settings");
   const PAGE = Array.from(crypto.getRandomValues(new Uint8Array(12)), b => b.toString(16).padStart(2, "0")).join("");
-  const FIELDS = ["dataset", "n", "noise", "hidden", "lr", "reg", "reg_epochs", "epochs", "batch_size", "momentum", "engine", "seed"];
+  const FIELDS = ["dataset", "n", "noise", "standardize", "hidden", "lr", "reg", "reg_epochs", "epochs", "batch_size", "momentum", "engine", "seed"];
   let health = null, run = null, final = null, lossPlot = null, mapPlot = null, output = 0, lastFrame = null, drawPending = false;
 
   function settings() { // the form as Settings fields: numbers as numbers, hidden as a list, empty as null
     const out = {};
     for (const name of FIELDS) {
       const el = form.elements[name], raw = el.value.trim();
-      if (name === "dataset" || name === "engine") out[name] = raw;
+      if (name === "standardize") out.standardize = el.checked;
+      else if (name === "dataset" || name === "engine") out[name] = raw;
       else if (name === "hidden") out.hidden = raw.split(/[,\s]+/).filter(Boolean).map(Number);
       else if (raw === "") { if (name === "n" || name === "reg_epochs") out[name] = null; }
       else out[name] = Number(raw);
@@ -24,7 +25,8 @@ const App = (() => {
     for (const name of FIELDS) {
       if (!(name in values)) continue;
       const v = values[name];
-      form.elements[name].value = v === null || v === undefined ? "" : Array.isArray(v) ? v.join(",") : v;
+      if (name === "standardize") form.elements[name].checked = v === true || v === "true";
+      else form.elements[name].value = v === null || v === undefined ? "" : Array.isArray(v) ? v.join(",") : v;
     }
   }
 
