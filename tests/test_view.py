@@ -15,7 +15,7 @@ import torch
 
 from view_helpers import running_server, sse_events, view  # skips without the view extra
 
-from baremlp import backprop, data as datamod
+from baremlp import backprop, data as datamod, flags
 from baremlp.runner import build_net, run
 from baremlp.settings import Settings
 from baremlp.sgd import epoch_order
@@ -58,7 +58,7 @@ def test_health(client):
 @pytest.mark.parametrize("settings", [
     {"epochs": 2, "n": 200},                                                   # the lab's per-sample SGD, eager
     {"epochs": 2, "n": 203, "batch_size": 7, "momentum": 0.5, "engine": "manual"},  # a short last batch, momentum
-    {"dataset": "square", "epochs": 2, "n": 300, "hidden": [8, 4], "val_fraction": 0.2, "patience": 1},
+    {"dataset": "square", "epochs": 3, "n": 300, "hidden": [8, 4], "patience": 1},  # its recipe: validation, momentum
 ])
 def test_a_page_run_is_the_cli_run(client, settings):
     """The events stream per-epoch records and ends with the summary.json dict; the run ends exactly
@@ -67,7 +67,8 @@ def test_a_page_run_is_the_cli_run(client, settings):
     assert all("epoch" in e and "objective" in e for e in evs)
     final = evs[-1]
     assert final["done"] is True and "stopped" not in final
-    _, cli = run(Settings.from_dict(settings), progress=False, log=lambda *a: None)
+    cli_settings = Settings.from_dict(settings, base=flags.base_settings(None, settings.get("dataset"))[0])
+    _, cli = run(cli_settings, progress=False, log=lambda *a: None)  # as baremlp train takes the same flags
     page = final["summary"]
     for key in ("final_loss", "final_objective", "epochs_run", "effective_map", "effective_map_error",
                 "relu_active_fraction", "test_loss", "val_loss"):

@@ -178,17 +178,18 @@ def test_refusals_are_shown_in_the_page(server, page, images):
 
 
 def test_settings_in_the_address_set_up_the_run(server, page, images):
-    """A link an instructor hands out: the folded square's decision regions with two hidden layers."""
+    """A link an instructor hands out: the square data's decision regions (its recipe: two layers of 16)."""
     url, _, _ = server
-    page.goto(f"{url}/?dataset=square&n=600&hidden=8,8&lr=0.1&reg=0&epochs=30&batch_size=4&engine=manual")
+    page.goto(f"{url}/?dataset=square&epochs=60&engine=manual")
     page.wait_for_function("App.lastFrame && App.lastFrame.graph")
-    assert page.input_value("input[name=hidden]") == "8,8"
-    assert page.evaluate("App.run.settings.hidden") == [8, 8]
+    assert page.input_value("input[name=hidden]") == "16,16" and page.input_value("select[name=schedule]") == "cosine"
+    assert page.evaluate("App.run.settings.hidden") == [16, 16]
     page.click("#train")
     page.wait_for_function("document.getElementById('status').textContent.startsWith('finished')", timeout=60_000)
-    assert page.evaluate("App.final.summary.sizes") == [2, 8, 8, 2]
+    summary = page.evaluate("App.final.summary")
+    assert summary["sizes"] == [2, 16, 16, 2] and summary["val_accuracy"] > 0.95
     assert "Decision regions" in page.inner_text("#plane-title")
-    assert page.locator(".relu-unit canvas").count() == 16
+    assert page.locator(".relu-unit canvas").count() == 32
     assert page.locator(".g-node").count() == 16  # x, W1, b1, u1, h1, W2, b2, u2, h2, M, c, v, y, L, s, J
     shot(page, images, "view-square.png")
     assert page.problems == []

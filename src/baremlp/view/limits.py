@@ -9,7 +9,7 @@ import json
 import math
 
 from ..errors import UsageError
-from ..settings import Settings
+from ..settings import Settings, load_recipe, recipe_names
 
 LIMITS = {  # the live page's bounds; baremlp train has none of these
     "n": 5000,            # samples drawn for linear, folded, square
@@ -44,14 +44,16 @@ def parse_json(body):
 
 
 def settings_from_page(values, table=None):
-    """Settings for a training of the page from values, a dict of Settings fields (config.json's names).
+    """Settings for a training of the page from values, a dict of Settings fields (config.json's names)
+    over the data set's recipe, as the CLI takes its flags.
     dataset "table" means the table the server was started with (table: its Settings fields,
     such as {"data": "iris.csv", "target": "species"}).  Refuses what Settings refuses, in its words,
     and what the live page does not do: files named by the page, the image data sets, sizes past LIMITS."""
     if not isinstance(values, dict):
         raise UsageError(f"settings {json.dumps(values)[:60]} invalid: expected a JSON object of settings")
     values = dict(values)
-    Settings.from_dict({k: v for k, v in values.items() if k not in SERVER_ONLY and k != "dataset"})  # unknown keys, types
+    Settings.from_dict({k: v for k, v in values.items() if k not in SERVER_ONLY and k != "dataset"},
+                       base=base_settings(values.get("dataset")))  # unknown keys, types: Settings' sentences
     for key in SERVER_ONLY:
         if key in values:
             raise UsageError(f"setting {key!r} cannot come from the page: the server names files "
@@ -66,9 +68,15 @@ def settings_from_page(values, table=None):
         raise UsageError(f"dataset {values['dataset']!r} is not for the live page: expected one of "
                          f"{', '.join(PAGE_DATASETS + (('table',) if table else ()))} "
                          "(train it with baremlp train --out DIR and watch it with baremlp view --runs)")
-    s = Settings.from_dict(values)
+    s = Settings.from_dict(values, base=base_settings(values.get("dataset")))
     check_limits(s)
     return s
+
+
+def base_settings(dataset):
+    """What the page's values go over, as the CLI's flags do: the data set's own recipe where one ships
+    (baremlp train --dataset square is the square recipe), else the defaults."""
+    return Settings.from_dict(load_recipe(dataset)) if dataset in recipe_names() else Settings()
 
 
 def check_limits(s):

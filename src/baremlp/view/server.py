@@ -24,7 +24,7 @@ from ..errors import UsageError
 from ..settings import Settings
 from . import runs as runfolders
 from .guard import Guard, is_loopback
-from .limits import LIMITS, PAGE_DATASETS, parse_json, settings_from_page
+from .limits import LIMITS, PAGE_DATASETS, base_settings, parse_json, settings_from_page
 from .session import Trainings
 from .stream import clean, sse
 
@@ -54,6 +54,7 @@ def app(runs=None, table=None, host="127.0.0.1"):
 
     async def health(request):
         return JSONResponse({"ok": True, "defaults": Settings().to_dict(), "limits": LIMITS,
+                             "recipes": {d: base_settings(d).to_dict() for d in PAGE_DATASETS},
                              "datasets": list(PAGE_DATASETS) + (["table"] if table else []),
                              "table": about if table else None,
                              "runs": bool(runs)})

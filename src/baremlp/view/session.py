@@ -42,7 +42,7 @@ class Session:
         self.lock = threading.Lock()       # held while the worker changes the network
         self.cond = threading.Condition()  # the controls
         self.paused, self.stopping, self.steps_asked, self.after_step = paused, False, 0, False
-        self.status = "paused" if paused else "running"
+        self.status = "paused" if paused else "starting"
         self.outbox, self.readers, self.created, self.read = Outbox(), 0, time.monotonic(), False
         self.frame_due = self.last_graph = self.last_active = 0.0
         self.active = []
@@ -87,11 +87,11 @@ class Session:
                 if self.stopping or (not self.read and time.monotonic() - self.created > ORPHAN_SECONDS):
                     raise Stopped
                 if self.steps_asked:
-                    self.steps_asked -= 1
+                    self.steps_asked, step = self.steps_asked - 1, True
                     break
                 if not self.paused:
-                    self.status = "running"
-                    return 0
+                    step, resumed = False, self.status != "running"
+                    break
                 if shown:
                     t = time.monotonic()
                     self.cond.wait(0.25)
@@ -99,6 +99,12 @@ class Session:
                     continue
             self.status, shown = "paused", True
             self.frame(epoch, pos, order, batch, lam, graph_now=True)
+        if not step:
+            if resumed:  # said at once: a compile can take seconds before the first chunk's frame
+                self.status = "compiling" if self.s.engine == "compiled" and epoch == pos == 0 else "running"
+                self.frame(epoch, pos, order, batch, lam)
+            self.status = "running"
+            return 0
         rows = order[pos:pos + batch]
         self.pending = ([p.detach().clone() for p in self.net.parameters], self.graph_of(rows, lam), rate)
         self.status = "paused"
@@ -152,7 +158,6 @@ class Session:
         t0 = time.perf_counter()  # grids run several times faster so on a busy 2-core machine than split over two
         s, stopped = self.s, False
         try:
-            self.status = "compiling" if s.engine == "compiled" and not self.paused else self.status
             self.frame(0, 0, None, 1, s.reg)
             history = train_live(self)
         except Stopped:

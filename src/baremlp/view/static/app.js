@@ -5,7 +5,9 @@ const App = (() => {
   const $ = id => document.getElementById(id);
   const form = $("settings");
   const PAGE = Array.from(crypto.getRandomValues(new Uint8Array(12)), b => b.toString(16).padStart(2, "0")).join("");
-  const FIELDS = ["dataset", "n", "noise", "standardize", "hidden", "lr", "reg", "reg_epochs", "epochs", "batch_size", "momentum", "engine", "seed"];
+  const FIELDS = ["dataset", "n", "noise", "standardize", "hidden", "init", "loss", "lr", "reg", "reg_epochs", "epochs",
+                  "batch_size", "momentum", "schedule", "val_fraction", "engine", "seed"];
+  const CHOICE = ["dataset", "engine", "init", "loss", "schedule"];
   let health = null, run = null, final = null, lossPlot = null, mapPlot = null, output = 0, lastFrame = null, drawPending = false;
 
   function settings() { // the form as Settings fields: numbers as numbers, hidden as a list, empty as null
@@ -13,7 +15,7 @@ const App = (() => {
     for (const name of FIELDS) {
       const el = form.elements[name], raw = el.value.trim();
       if (name === "standardize") out.standardize = el.checked;
-      else if (name === "dataset" || name === "engine") out[name] = raw;
+      else if (CHOICE.includes(name)) out[name] = raw;
       else if (name === "hidden") out.hidden = raw.split(/[,\s]+/).filter(Boolean).map(Number);
       else if (raw === "") { if (name === "n" || name === "reg_epochs") out[name] = null; }
       else out[name] = Number(raw);
@@ -30,14 +32,17 @@ const App = (() => {
     }
   }
 
-  function fromURL() { // ?dataset=square&hidden=8,8&lr=0.1 …
+  const base = dataset => health.recipes[dataset] || health.defaults; // the data set's recipe, as the CLI's
+
+  function fromURL() { // ?dataset=square&hidden=8,8&lr=0.1 …: the data set's recipe, then what the address changes
     const q = new URLSearchParams(location.search), values = {};
     for (const name of FIELDS) if (q.has(name)) values[name] = q.get(name);
-    fill(values);
+    fill({ ...base(values.dataset || "linear"), ...values });
   }
 
-  function toURL() {
-    const q = new URLSearchParams(), s = settings(), d = health.defaults;
+  function toURL() { // only what differs from the data set's recipe: a short link
+    const q = new URLSearchParams(), s = settings(), d = base(s.dataset);
+    q.set("dataset", s.dataset);
     for (const name of FIELDS) {
       const v = s[name], dv = d[name];
       if (JSON.stringify(v) !== JSON.stringify(dv) && !(v === undefined)) q.set(name, Array.isArray(v) ? v.join(",") : v ?? "");
@@ -101,7 +106,7 @@ const App = (() => {
       run.status = ev.diverged ? "diverged" : ev.error ? "failed" : ev.stopped ? "stopped" : "finished";
       const s = ev.summary;
       if (ev.diverged || ev.error) showError(ev.diverged ? `Training diverged: ${ev.error.replace(/^training diverged: /, "")}` : `Training failed: ${ev.error}`);
-      status(ev.diverged ? "diverged" : ev.error ? "failed" : `${run.status} after ${ev.epoch} epochs` +
+      status(ev.diverged ? `diverged at step ${ev.summary.diverged_at_step} (epoch ${ev.summary.diverged_at_epoch})` : ev.error ? "failed" : `${run.status} after ${ev.epoch} epochs` +
         (s && s.final_loss !== undefined && s.final_loss !== null ? ` · final L ${Draw.fmt(s.final_loss)}` : "") +
         (s && s.effective_map_error !== undefined ? ` · max|MW−R| ${Draw.fmt(s.effective_map_error)}` : "") +
         (s && s.train_seconds ? ` · ${s.train_seconds.toFixed(1)} s` : ""));
@@ -212,6 +217,7 @@ const App = (() => {
     const L = health.limits;
     $("limits").textContent = `Live-page limits: ≤ ${L.n} samples, ≤ ${L.layers} hidden layers of ≤ ${L.width} units, ≤ ${L.epochs} epochs.`;
     form.addEventListener("input", toURL);
+    form.elements.dataset.addEventListener("change", () => fill({ ...base(form.elements.dataset.value), dataset: form.elements.dataset.value }));
     form.addEventListener("change", () => { toURL(); if (run && !run.done && run.status === "paused" && !run.epochs.length) start(true); });
     $("train").onclick = () => {
       const paused = run && !run.done && run.status === "paused";

@@ -84,10 +84,17 @@ const Draw = (() => {
 
   function reluMaps(container, relu, plane) {
     container.textContent = "";
-    const n = plane ? plane.grid : 0, per = n * n / 8;
+    const n = plane ? plane.grid : 0, per = n * n / 8, compact = relu.active.flat().length > 8;
+    container.classList.toggle("compact", compact);
     relu.active.forEach((active, layer) => {
       const row = document.createElement("div");
       row.className = "relu-layer";
+      if (relu.active.length > 1) {
+        const name = document.createElement("div");
+        name.className = "relu-name";
+        name.textContent = `hidden layer ${layer + 1}`;
+        row.appendChild(name);
+      }
       const bits = plane && relu.maps[layer] ? bytes(relu.maps[layer]) : null;
       active.forEach((fraction, unit) => {
         const cell = document.createElement("div");
@@ -102,7 +109,8 @@ const Draw = (() => {
           cell.appendChild(c);
         }
         const label = document.createElement("div");
-        label.textContent = `${relu.active.length > 1 ? `L${layer + 1} ` : ""}unit ${unit + 1}: on ${(100 * fraction).toFixed(1)}%`;
+        label.textContent = compact ? `${(100 * fraction).toFixed(0)}%` : `unit ${unit + 1}: on ${(100 * fraction).toFixed(1)}%`;
+        cell.title = `layer ${layer + 1}, unit ${unit + 1}: on for ${(100 * fraction).toFixed(1)}% of the training samples`;
         if (fraction === 0) label.style.color = "#c62828";
         cell.appendChild(label);
         row.appendChild(cell);

@@ -40,7 +40,8 @@ const Graph = (() => {
     head.innerHTML = `<span class="nm"></span><span class="eq"></span><span class="sh"></span>`;
     head.querySelector(".nm").textContent = name;
     head.querySelector(".eq").textContent = equation(name);
-    head.querySelector(".sh").textContent = node.shape.length ? `(${node.shape.join(", ")})` : "scalar";
+    const cut = node.shape.some(d => d > 4);
+    head.querySelector(".sh").textContent = (node.shape.length ? `(${node.shape.join(", ")})` : "scalar") + (cut ? ", first 4 shown" : "");
     el.appendChild(head);
     el.appendChild(Draw.matrix(node.value, { tint: true }));
     if (node.grad !== null && node.grad !== undefined) {
