@@ -1,5 +1,6 @@
 """baremlp view without a browser: the HTTP contract, the refusals, the training thread's controls, and
 that a page's run is the CLI's run (the same engine's steps, the same summary)."""
+import asyncio
 import http.client
 import json
 import os
@@ -13,12 +14,15 @@ import warnings
 import pytest
 import torch
 
-from view_helpers import running_server, sse_events, view  # skips without the view extra
+from view_helpers import free_port, running_server, sse_events, view  # skips without the view extra
 
-from baremlp import backprop, data as datamod, flags
+from baremlp import backprop, checkpoint, data as datamod, flags
+from baremlp.analysis import effective_map
 from baremlp.runner import build_net, run
 from baremlp.settings import Settings
 from baremlp.sgd import epoch_order
+from baremlp.view import session
+from baremlp.view.runs import tail
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -141,10 +145,8 @@ def test_downloads_repeat_the_run(client, tmp_path):
     assert Settings.from_dict(config.json()) == Settings(epochs=1, n=100)
     blob = client.get(f"/api/train/{id}/checkpoint.safetensors").content
     (tmp_path / "checkpoint.safetensors").write_bytes(blob)
-    from baremlp import checkpoint
     net, meta = checkpoint.load_model(tmp_path / "checkpoint.safetensors")
     assert meta["epoch"] == 1 and meta["settings"] == config.json()
-    from baremlp.analysis import effective_map
     assert effective_map(net).tolist() == final["summary"]["effective_map"]
 
 
@@ -254,8 +256,6 @@ def test_runs_listed_followed_and_guarded(tmp_path):
 
 
 def test_a_run_being_written_is_tailed_as_it_grows(tmp_path):
-    from baremlp.view.runs import tail
-    import asyncio
     folder = tmp_path / "r"
     folder.mkdir()
     (folder / "config.json").write_text("{}")
@@ -297,7 +297,6 @@ def test_a_dropped_client_stops_its_training_and_harms_no_one():
 
 
 def test_a_training_nobody_reads_stops(client, monkeypatch):
-    from baremlp.view import session
     monkeypatch.setattr(session, "ORPHAN_SECONDS", 0.3)
     id = train(client, {"epochs": 500, "n": 2000})
     time.sleep(1.2)
@@ -306,7 +305,6 @@ def test_a_training_nobody_reads_stops(client, monkeypatch):
 
 def test_serve_warns_off_loopback_and_stops_on_ctrl_c():
     """A non-loopback host warns; Ctrl-C (SIGINT) ends the server within 2 s, with a training streaming."""
-    from view_helpers import free_port
     port = free_port()
     code = (f"from baremlp import view; view.serve(port={port}, host='0.0.0.0', open_browser=False)")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -12,12 +12,18 @@ import sys
 import threading
 import webbrowser
 
+from ..errors import UsageError
+from .guard import is_loopback
+
 __all__ = ["app", "serve"]
 
 
 def app(runs=None, table=None, host="127.0.0.1"):
     """The ASGI app (Starlette behind the request guard): see baremlp.view.server.app."""
-    from .server import app as make
+    try:
+        from .server import app as make  # Starlette: the optional extra
+    except ImportError:
+        raise UsageError("baremlp view needs Starlette and uvicorn: pip install 'baremlp[view]'") from None
     return make(runs=runs, table=table, host=host)
 
 
@@ -39,9 +45,7 @@ def serve(port=8000, runs=None, host="127.0.0.1", open_browser=True, table=None,
     try:
         import uvicorn
     except ImportError:
-        from ..errors import UsageError
         raise UsageError("baremlp view needs Starlette and uvicorn: pip install 'baremlp[view]'") from None
-    from .guard import is_loopback
     application = app(runs=runs, table=table, host=host)
     if not is_loopback(host.lower()):
         print(f"warning: serving on {host}, not on loopback: anyone who can reach this machine can open the page and "

@@ -116,7 +116,9 @@ async def tail(path, stop_after=None):
                 result = read_json(summary)
             except UsageError as e:
                 result = {"error": str(e)}
-            yield f"data: {encode({'kind': 'done', 'done': True, 'epoch': result.get('epochs_run'), 'objective': result.get('final_objective'), 'summary': result})}\n\n"
+            last = {"kind": "done", "done": True, "epoch": result.get("epochs_run"),
+                    "objective": result.get("final_objective"), "summary": result}
+            yield f"data: {encode(last)}\n\n"
             return
         if stop_after and time.monotonic() - started > stop_after:
             return

@@ -15,6 +15,7 @@ import socket
 from importlib import resources
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -25,7 +26,7 @@ from ..settings import Settings
 from . import runs as runfolders
 from .guard import Guard, is_loopback
 from .limits import LIMITS, PAGE_DATASETS, base_settings, parse_json, settings_from_page
-from .session import Trainings
+from .trainings import Trainings
 from .stream import clean, sse
 
 STATIC = str(resources.files("baremlp.view").joinpath("static"))
@@ -71,8 +72,7 @@ def app(runs=None, table=None, host="127.0.0.1"):
         return JSONResponse(clean({"id": t.id, "settings": s.to_dict(), "plane": t.plane.describe() if t.plane else None}), 201)
 
     async def train(request):
-        from starlette.concurrency import run_in_threadpool  # data loading and the network: off the event loop
-        return await run_in_threadpool(start, request, await request.body())
+        return await run_in_threadpool(start, request, await request.body())  # data loading: off the event loop
 
     def session_of(request):
         return trainings.get(request.path_params["id"])
@@ -100,7 +100,6 @@ def app(runs=None, table=None, host="127.0.0.1"):
             return error("not found: expected config.json or checkpoint.safetensors", 404)
         if what == "config.json":
             return JSONResponse(t.config(), headers={"Content-Disposition": 'attachment; filename="config.json"'})
-        from starlette.concurrency import run_in_threadpool
         data = await run_in_threadpool(t.checkpoint)
         return Response(data, media_type="application/octet-stream",
                         headers={"Content-Disposition": 'attachment; filename="checkpoint.safetensors"'})
