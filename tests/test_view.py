@@ -255,6 +255,13 @@ def test_runs_listed_followed_and_guarded(tmp_path):
         assert c.get("/api/runs/link/events").status_code == 403
 
 
+def test_bad_runs_folder_or_table_refused_at_start(tmp_path):
+    with pytest.raises(ValueError, match="is not a folder"):
+        view.app(runs=str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match="--target is missing"):
+        view.app(table={"data": str(tmp_path / "x.csv")})
+
+
 def test_a_run_being_written_is_tailed_as_it_grows(tmp_path):
     folder = tmp_path / "r"
     folder.mkdir()

@@ -162,7 +162,7 @@ def test_a_cli_run_being_written_appears_and_advances(server, page, images):
     assert page.problems == []
 
 
-def test_refusals_are_shown_in_the_page(server, page, images):
+def test_refusals_are_shown_in_the_page(server, page):
     url, app, _ = server
     before = len(app.trainings.by_id)
     page.goto(f"{url}/?n=100000")
@@ -174,7 +174,6 @@ def test_refusals_are_shown_in_the_page(server, page, images):
     page.click("#train")
     page.wait_for_selector("#error:not([hidden])", timeout=30_000)
     assert "Training diverged" in page.inner_text("#error") and "smaller learning rate" in page.inner_text("#error")
-    shot(page, images, "view-diverged.png")
 
 
 def test_settings_in_the_address_set_up_the_run(server, page, images):

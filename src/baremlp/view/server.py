@@ -11,6 +11,7 @@
     GET  /api/runs/{name}/events           SSE of that folder's epochs as they are written
 """
 import contextlib
+import os
 import socket
 from importlib import resources
 
@@ -45,6 +46,8 @@ def app(runs=None, table=None, host="127.0.0.1"):
     """The Starlette app of baremlp view.  runs: a folder of run folders to list and follow; table: the
     Settings fields of the table the page may train on (dataset "table"), e.g. {"data": "iris.csv",
     "target": "species"}; host: the name the server is reached by, besides loopback names and addresses."""
+    if runs is not None and not os.path.isdir(runs):
+        raise UsageError(f"runs folder {runs!r} is not a folder: expected the folder of run folders (--out's parent)")
     trainings = Trainings()
     if table:  # a table that cannot be trained on is the caller's mistake, said at start
         data = datamod.load(settings_from_page({"dataset": "table"}, table))
