@@ -4,29 +4,44 @@
     .venv/bin/python bench/view.py [--repeats 2] [--engine eager] [--epochs 60] [--updates-epochs 300]
 
 1. The same run in the page and in the CLI: runner.run(Settings(engine=E, epochs=N)) (the CLI's run, no
-   run folder, no progress bar) against a training started with POST /api/train on a real uvicorn
-   server in this process, its event stream read to the end as a page would (frames, grids, the
-   computation graph and all).  Each side's time is its summary's train_seconds; the two alternate,
-   --repeats times.  Target: page ≤ 1.2 × CLI.
+   run folder, no progress bar) in this process, against a training started with POST /api/train on
+   baremlp view served by another process (as `baremlp view` serves it), its event stream read here
+   to the end as a page would (frames, grids, the computation graph and all).  Each side's time is its
+   summary's train_seconds; the two alternate, --repeats times.  Target: page ≤ 1.2 × CLI.
 2. Updates a second while the compiled engine trains the 2-3-2 network (the default rotation run with
    --updates-epochs epochs): frames received by the reader over the time from the first frame after
    the compile to the end.  Target: ≥ 20 a second.
-The reader shares this process's interpreter with the server and the training (a browser would not),
-so both figures are, if anything, pessimistic.
 """
 import argparse
 import http.client
 import json
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-from view_helpers import running_server  # noqa: E402
+from baremlp.runner import run
+from baremlp.settings import Settings
 
-from baremlp.runner import run  # noqa: E402
-from baremlp.settings import Settings  # noqa: E402
+
+def serve():
+    """(url, process) of baremlp view in a process of its own, once it answers."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-c", f"from baremlp import view; view.serve(port={port}, open_browser=False)"],
+                            stdout=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/api/health")
+            if conn.getresponse().status == 200:
+                return f"http://127.0.0.1:{port}", proc
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("baremlp view did not start")
 
 
 def page_run(url, settings):
@@ -63,7 +78,8 @@ def main():
     args = ap.parse_args()
     settings = {"engine": args.engine, "epochs": args.epochs}
     ratios = []
-    with running_server() as (url, _):
+    url, server = serve()
+    try:
         for i in range(args.repeats):
             _, cli = run(Settings.from_dict(settings), progress=False, log=lambda *a: None)
             page, frames, wall = page_run(url, settings)
@@ -80,6 +96,9 @@ def main():
         rate = (len(frames) - 1) / (frames[-1] - frames[0])
         print(f"updates a second while the compiled engine trains 2-3-2 ({args.updates_epochs} epochs in "
               f"{summary['train_seconds']:.2f} s): {rate:.1f} ({len(frames)} frames) — target ≥ 20")
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,9 @@ class Stopped(Exception):
 
 def train_live(session):
     """Trains session.net as session.s says, from session.state; returns the history (epoch records).
-    session.gate(pos, n, batch) says before each chunk how many samples may go (0: whole chunk as
-    planned, k: just k, one Step's batch) or raises Stopped; session.after_chunk(...) after it."""
+    session.gate(epoch, pos, order, batch, rate, lam) says before each chunk how many samples may go
+    (0: a chunk as planned, k: just k, one Step's batch) or raises Stopped; session.after_chunk(...) and
+    session.after_epoch(record) follow the chunks and the epochs."""
     s, net, d = session.s, session.net, session.data
     x, y = check_data(net, d.x, d.y)
     xv, yv = check_data(net, d.x_val, d.y_val) if d.x_val is not None else (None, None)

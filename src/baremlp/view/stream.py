@@ -3,14 +3,14 @@ that carries it to one reader.
 
 A producer thread puts events into an Outbox: every epoch's record is kept (the curve needs them all),
 of the frames (what the page draws) only the newest, so a slow reader skips frames, never epochs,
-and nothing grows without bound but the epochs.  The stream polls the outbox every POLL seconds.
+and nothing grows without bound but the epochs.  A put wakes the streams (no polling): on a busy machine
+every wake of the server's thread costs the training a hand-over of the interpreter lock.
 """
 import asyncio
 import json
 import math
 import threading
 
-POLL = 0.02        # seconds between looks at the outbox
 KEEPALIVE = 10.0   # seconds of silence after which a comment line is sent
 
 
@@ -36,21 +36,32 @@ class Outbox:
         self.frame = None  # the newest encoded frame
         self.frames = 0    # frames put so far
         self.final = None  # the encoded last event
+        self.waiters = set()  # (event loop, asyncio.Event) of each stream: woken by a put, not by polling
+
+    def wake(self):
+        for loop, event in list(self.waiters):
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # its loop has closed
+                self.waiters.discard((loop, event))
 
     def epoch(self, event):
         text = encode(event)
         with self.lock:
             self.epochs.append(text)
+        self.wake()
 
     def put_frame(self, event):
         text = encode(event)
         with self.lock:
             self.frame, self.frames = text, self.frames + 1
+        self.wake()
 
     def finish(self, event):
         text = encode(event)
         with self.lock:
             self.final = text
+        self.wake()
 
     @property
     def done(self):
@@ -68,10 +79,13 @@ async def sse(outbox, on_close=None):
     """The outbox as an SSE body: each event a `data:` line of JSON, the final one last.  on_close(finished)
     runs when the stream ends, finished=False when the reader went away first."""
     epochs = frames = 0
-    finished, quiet = False, 0.0
+    finished, woken = False, asyncio.Event()
+    waiter = (asyncio.get_running_loop(), woken)
+    outbox.waiters.add(waiter)
     try:
         yield "retry: 1000\n\n"
         while True:
+            woken.clear()  # before looking: a put from now on wakes the wait below
             new, frame, final, epochs, frames = outbox.since(epochs, frames)
             for text in new:
                 yield f"data: {text}\n\n"
@@ -81,14 +95,11 @@ async def sse(outbox, on_close=None):
                 finished = True
                 yield f"data: {final}\n\n"
                 return
-            if new or frame is not None:
-                quiet = 0.0
-            else:
-                quiet += POLL
-                if quiet >= KEEPALIVE:
-                    quiet = 0.0
-                    yield ": keepalive\n\n"
-            await asyncio.sleep(POLL)
+            try:
+                await asyncio.wait_for(woken.wait(), KEEPALIVE)
+            except asyncio.TimeoutError:
+                yield ": keepalive\n\n"
     finally:
+        outbox.waiters.discard(waiter)
         if on_close:
             on_close(finished)
