@@ -63,6 +63,8 @@ def test_health(client):
     {"epochs": 2, "n": 200},                                                   # the lab's per-sample SGD, eager
     {"epochs": 2, "n": 203, "batch_size": 7, "momentum": 0.5, "engine": "manual"},  # a short last batch, momentum
     {"dataset": "square", "epochs": 3, "n": 300, "hidden": [8, 4], "patience": 1},  # its recipe: validation, momentum
+    pytest.param({"engine": "compiled", "epochs": 3, "n": 301, "batch_size": 4, "momentum": 0.5},  # in two halves
+                 marks=pytest.mark.slow),  # compiles take seconds to a minute
 ])
 def test_a_page_run_is_the_cli_run(client, settings):
     """The events stream per-epoch records and ends with the summary.json dict; the run ends exactly

@@ -4,9 +4,10 @@ run's own engine, so that the page can stop, pause and step between any two step
 
 An engine's epoch function visits the samples in the order it is given, a batch after another, so
 running it on consecutive slices of an epoch's order (cut at batch boundaries) takes exactly the steps
-it takes on the whole order: the page's run ends where the CLI's ends.  The compiled engine runs whole
-epochs (a new slice length would compile anew); after a Step in the middle of an epoch it finishes that
-epoch with the manual engine, the same steps without compiling.
+it takes on the whole order: the page's run ends where the CLI's ends.  The compiled engine runs each
+epoch in two halves (every new slice length compiles anew, so the halves are all the lengths there are);
+after a Step in the middle of an epoch it finishes that epoch with the manual engine, the same steps
+without compiling.
 """
 import time
 
@@ -42,7 +43,7 @@ def train_live(session):
     if s.momentum and state.velocity is None:
         state.velocity = [torch.zeros_like(p) for p in net.parameters]
     run_epoch = engine_for(s.engine, net, s.check_steps)
-    whole_epochs = run_epoch is compiled.run_epoch
+    halves = run_epoch is compiled.run_epoch
     history, steps = session.history, max(1, int(64 // batch))
     for epoch in range(state.epoch, s.epochs):
         t0 = time.perf_counter()
@@ -52,9 +53,10 @@ def train_live(session):
         while pos < n:
             take = session.gate(epoch, pos, order, batch, rate, lam)
             if take:
-                engine = manual_epoch if whole_epochs else run_epoch
-            elif whole_epochs and engine is run_epoch and pos == 0:
-                take = n
+                engine = manual_epoch if halves else run_epoch
+            elif halves and engine is run_epoch:  # two halves of whole batches: one compiled shape, or two
+                full = n // batch
+                take = -(-full // 2) * batch if pos == 0 and full >= 2 else n - pos
             else:
                 take = steps * batch
             take = min(take, n - pos)
@@ -66,7 +68,7 @@ def train_live(session):
             correct, down, pos = correct + c, down + dn, pos + take
             if not bool(torch.isfinite(J).all()):  # said at once, not at the epoch's end
                 raise divergence(torch.cat(losses), epoch, rate, x, y)
-            if not whole_epochs:  # about CHUNK_SECONDS a chunk, in whole batches
+            if not halves:  # about CHUNK_SECONDS a chunk, in whole batches
                 spent = max(time.perf_counter() - t, 1e-4)
                 steps = max(1, min(4 * steps, int(CHUNK_SECONDS * take / (batch * spent))))
             session.after_chunk(epoch, pos, order, batch, lam, J)
