@@ -336,6 +336,7 @@ def test_serve_warns_off_loopback_and_stops_on_ctrl_c():
         proc.wait(5)
         assert time.monotonic() - t0 < 2.0
         err = proc.stderr.read()
-        assert "warning: serving on 0.0.0.0, not on loopback" in err
+        assert "warning: serving on 0.0.0.0, not on loopback" in err and "Traceback" not in err
+        assert proc.returncode == 0
     finally:
         proc.kill()

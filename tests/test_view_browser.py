@@ -102,8 +102,9 @@ def trains_to_R(server, page, query, settings):
 
 
 def test_trains_the_rotation_run_to_R_as_the_cli_does(server, page, images):
-    """The default rotation run on 400 samples with the manual engine (the full default run: the slow test below)."""
-    trains_to_R(server, page, "engine=manual&n=400", {"engine": "manual", "n": 400})
+    """The default rotation run on 200 samples with the manual engine (the full default run: the slow test below)."""
+    summary = trains_to_R(server, page, "engine=manual&n=200", {"engine": "manual", "n": 200})
+    assert summary["effective_map_error"] < 1e-6
     shot(page, images, "view-train.png")
 
 
@@ -140,7 +141,7 @@ def test_a_cli_run_being_written_appears_and_advances(server, page, images):
     url, _, runs = server
     out = runs / "cli-run"
     proc = subprocess.Popen([sys.executable, "-m", "baremlp", "train", "--dataset", "linear", "--engine", "manual",
-                             "--n", "400", "--epochs", "30", "--out", str(out)],
+                             "--n", "300", "--epochs", "20", "--out", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         page.goto(url)
@@ -154,7 +155,7 @@ def test_a_cli_run_being_written_appears_and_advances(server, page, images):
         first = page.evaluate(count)
         page.wait_for_function(f"({count})() > {first}", timeout=30_000)  # it advances while the run is written
         proc.wait(60)
-        page.wait_for_function(f"({count})() == 30", timeout=30_000)
+        page.wait_for_function(f"({count})() == 20", timeout=30_000)
         page.wait_for_function("document.querySelector('#runs tr[data-run=\"cli-run\"] .st-finished')", timeout=10_000)
         shot(page, images, "view-watch.png")
     finally:
