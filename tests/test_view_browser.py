@@ -109,9 +109,10 @@ def test_trains_the_rotation_run_to_R_as_the_cli_does(server, page, images):
 
 
 @pytest.mark.slow
-def test_trains_the_default_rotation_run_to_R_as_the_cli_does(server, page):
+def test_trains_the_default_rotation_run_to_R_as_the_cli_does(server, page, images):
     summary = trains_to_R(server, page, "", {})
     assert summary["effective_map_error"] < 1e-6
+    shot(page, images, "view-train.png")  # the picture in the README: the default run
 
 
 def test_step_shows_what_backprop_gradients_gives(server, page, images):
