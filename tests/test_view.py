@@ -123,6 +123,25 @@ def test_pause_step_shows_what_backprop_gradients_gives(client):
         assert torch.tensor(update["params"][name]["after"]).double() == pytest.approx(expected, abs=1e-6)
 
 
+def test_steps_pause_and_resume_end_where_the_cli_ends(client):
+    """Three Steps from the start, Resume, Pause in the middle, Resume: the same steps as one CLI run."""
+    settings = {"n": 150, "epochs": 2, "batch_size": 2, "momentum": 0.5}
+    id = train(client, settings, "?paused=1")
+    with client.stream("GET", f"/api/train/{id}/events") as r:
+        lines = r.iter_lines()
+        sse_events(lines, limit=1)
+        for _ in range(3):
+            client.post(f"/api/train/{id}/step")
+            next(e for e in iter(lambda: sse_events(lines, limit=1)[0], None) if "update" in e.get("graph", {}))
+        client.post(f"/api/train/{id}/resume")
+        client.post(f"/api/train/{id}/pause")
+        client.post(f"/api/train/{id}/resume")
+        final = sse_events(lines)[-1]
+    _, cli = run(Settings.from_dict(settings), progress=False, log=lambda *a: None)
+    assert final["summary"]["effective_map"] == cli["effective_map"]
+    assert final["summary"]["final_loss"] == cli["final_loss"]
+
+
 def test_reset_brings_back_the_same_initial_weights(client):
     def initial():
         id = train(client, {"seed": 3}, "?paused=1")
