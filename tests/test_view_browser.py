@@ -141,8 +141,8 @@ def test_step_shows_what_backprop_gradients_gives(server, page, images):
 def test_a_cli_run_being_written_appears_and_advances(server, page, images):
     url, _, runs = server
     out = runs / "cli-run"
-    proc = subprocess.Popen([sys.executable, "-m", "baremlp", "train", "--dataset", "linear", "--engine", "manual",
-                             "--n", "300", "--epochs", "20", "--out", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "baremlp", "train", "--dataset", "linear", "--epochs", "15",
+                             "--out", str(out)],  # the eager engine: about 0.4 s an epoch, slow enough to watch
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         page.goto(url)
@@ -155,8 +155,8 @@ def test_a_cli_run_being_written_appears_and_advances(server, page, images):
         page.wait_for_function(f"({count})() >= 2", timeout=30_000)
         first = page.evaluate(count)
         page.wait_for_function(f"({count})() > {first}", timeout=30_000)  # it advances while the run is written
-        proc.wait(60)
-        page.wait_for_function(f"({count})() == 20", timeout=30_000)
+        proc.wait(120)
+        page.wait_for_function(f"({count})() == 15", timeout=30_000)
         page.wait_for_function("document.querySelector('#runs tr[data-run=\"cli-run\"] .st-finished')", timeout=10_000)
         shot(page, images, "view-watch.png")
     finally:
