@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev,sklearn]'  # sklearn: the estimators' tests and benchmarks
+	$(PY) -m pip install -q -e '.[dev,sklearn,view]'  # sklearn: the estimators' tests and benchmarks; view: baremlp view
 	touch $(STAMP)
 
 demo: $(STAMP)

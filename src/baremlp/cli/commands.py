@@ -99,6 +99,14 @@ def cmd_check(args):
     return command(args.file, as_json=args.json)
 
 
+def cmd_view(args):
+    from ..view import serve  # the page's server loads only for this command (and needs baremlp[view])
+    if args.target and not args.data:
+        raise UsageError("--target goes with --data FILE: the table the page may train on")
+    serve(port=args.port, runs=args.runs, host=args.host, open_browser=not args.no_browser,
+          table={"data": args.data, "target": args.target} if args.data else None)
+
+
 def cmd_sweep(args):
     base, _ = base_settings(args.recipe, args.dataset.split(",")[0] if args.dataset else None)
     fixed, swept = {}, {}

@@ -22,7 +22,7 @@ def build_parser():
                     "trained by hand-written SGD.")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks instead of one-line errors")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for add in (add_train, add_evaluate, add_predict, add_gradcheck, add_sweep, add_experiment, add_check):
+    for add in (add_train, add_evaluate, add_predict, add_gradcheck, add_sweep, add_experiment, add_check, add_view):
         add(subparsers)
     return parser
 
@@ -117,3 +117,17 @@ def add_check(subparsers):
     ck.add_argument("file", help="a Python file defining some of forward, loss, regularization, gradients, step")
     ck.add_argument("--json", action="store_true", help="print the report as JSON, for grading")
     ck.set_defaults(func=commands.cmd_check)
+
+
+def add_view(subparsers):
+    view = subparsers.add_parser("view", help="a live training page in the browser, driven by the real engine",
+                                 description="Serve the live training page (docs/view.md) on 127.0.0.1 and open it; "
+                                 "Ctrl-C stops it.")
+    view.add_argument("--port", type=positive_int, default=8000, help="port to serve on (default: 8000)")
+    view.add_argument("--runs", metavar="DIR", help="list and follow the run folders under DIR")
+    view.add_argument("--host", default="127.0.0.1", help="address to serve on (default: 127.0.0.1); anything but "
+                      "loopback is reachable from other machines (a warning says so)")
+    view.add_argument("--no-browser", action="store_true", help="do not open the page")
+    view.add_argument("--data", metavar="FILE", help="a CSV/NPZ table the page may train on (data set 'table')")
+    view.add_argument("--target", metavar="COL", help="with --data CSV: the target column(s)")
+    view.set_defaults(func=commands.cmd_view)

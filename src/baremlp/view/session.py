@@ -1,0 +1,196 @@
+"""One training of the page, in a worker thread: the CLI's data, network, engine and summary (the
+loop is baremlp.view.loop), with Stop, Pause, Resume and Step, and frames of what the page draws at
+most every FRAME_SECONDS.  A training that no page reads stops: its stream closed (the tab was closed),
+or no stream came within ORPHAN_SECONDS of its start.
+"""
+import secrets
+import tempfile
+import threading
+import time
+
+import torch
+
+from .. import data as datamod
+from ..errors import check_fit
+from ..ops import make_loss
+from ..model import resolve_device
+from ..runs.report import summarize, tracks_map
+from ..runs.folder import RunFolder, diverged_summary
+from ..runs.runner import build_net
+from ..train import Diverged, TrainState
+from . import graph, grids
+from .loop import Stopped, train_live
+from .stream import Outbox
+
+FRAME_SECONDS = 0.04   # 25 frames a second at most on average, never two within 20 ms
+GRAPH_SECONDS = 0.25   # the computation graph, while running, at most 4 times a second
+ACTIVE_SECONDS = 0.2   # the ReLUs' share of training samples on, while running, at most 5 times a second
+ORPHAN_SECONDS = 10.0  # a training whose events nobody has opened by then stops
+
+
+class Session:
+    def __init__(self, s, paused=False):
+        self.s, self.id = s, secrets.token_urlsafe(9)
+        self.data = datamod.load(s)
+        self.loss = datamod.loss_for(s.loss, self.data.classes)
+        check_fit(self.loss, self.data.y)
+        self.loss_fn = make_loss(self.loss)
+        self.net = build_net(s, self.data, resolve_device(s.device))
+        self.state, self.history = TrainState(), []
+        self.plane = grids.Plane(self.data, self.net) if self.data.x.shape[1] == 2 else None
+        self.track = tracks_map(s)
+        self.lock = threading.Lock()       # held while the worker changes the network
+        self.cond = threading.Condition()  # the controls
+        self.paused, self.stopping, self.steps_asked, self.after_step = paused, False, 0, False
+        self.status = "paused" if paused else "starting"
+        self.outbox, self.readers, self.created, self.read = Outbox(), 0, time.monotonic(), False
+        self.frame_due = self.last_graph = self.last_active = 0.0
+        self.active = []
+        self.pending, self.paused_seconds, self.seconds = None, 0.0, 0.0
+        self.thread = threading.Thread(target=self.main, daemon=True, name=f"baremlp-view-{self.id}")
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    # controls, from the server's threads
+    def control(self, action):
+        with self.cond:
+            if action == "stop":
+                self.stopping = True
+            elif action == "pause":
+                self.paused = True
+            elif action == "resume":
+                self.paused, self.after_step = False, False
+            elif action == "step":
+                self.paused, self.steps_asked = True, self.steps_asked + 1
+            self.cond.notify_all()
+        return {"status": "done" if self.outbox.done else self.status}
+
+    def attach(self):
+        with self.cond:
+            self.readers, self.read = self.readers + 1, True
+
+    def detach(self, finished):
+        with self.cond:
+            self.readers -= 1
+        if not finished and not self.readers:
+            self.control("stop")  # the page went away: nobody watches this training
+
+    # the worker
+    def gate(self, epoch, pos, order, batch, rate, lam):
+        """Before each chunk: waits while paused (showing the next step's graph), raises Stopped, or
+        returns 0 (train on) or one batch's size (a Step)."""
+        shown = self.after_step
+        while True:
+            with self.cond:
+                if self.stopping or (not self.read and time.monotonic() - self.created > ORPHAN_SECONDS):
+                    raise Stopped
+                if self.steps_asked:
+                    self.steps_asked, step = self.steps_asked - 1, True
+                    break
+                if not self.paused:
+                    step, resumed = False, self.status != "running"
+                    break
+                if shown:
+                    t = time.monotonic()
+                    self.cond.wait(0.25)
+                    self.paused_seconds += time.monotonic() - t
+                    continue
+            self.status, shown = "paused", True
+            self.frame(epoch, pos, order, batch, lam, graph_now=True)
+        if not step:
+            if resumed:  # said at once: a compile can take seconds before the first chunk's frame
+                self.status = "compiling" if self.s.engine == "compiled" and epoch == pos == 0 else "running"
+                self.frame(epoch, pos, order, batch, lam)
+            self.status = "running"
+            return 0
+        rows = order[pos:pos + batch]
+        self.pending = ([p.detach().clone() for p in self.net.parameters], self.graph_of(rows, lam), rate)
+        self.status = "paused"
+        return batch
+
+    def after_chunk(self, epoch, pos, order, batch, lam, J):
+        if self.pending:
+            before, g, rate = self.pending
+            self.pending, self.after_step = None, True
+            g["update"] = graph.update(before, self.net.parameters, rate, self.s.momentum)
+            self.frame(epoch, pos, order, batch, lam, J, g)
+        elif (now := time.monotonic()) >= self.frame_due:  # FRAME_SECONDS apart on average, never in bursts
+            self.frame_due = max(self.frame_due + FRAME_SECONDS, now + FRAME_SECONDS / 2)
+            self.frame(epoch, pos, order, batch, lam, J)
+
+    def after_epoch(self, record):
+        if self.track:
+            A = grids.map_frame(self.net)
+            record.update(A)
+        self.outbox.epoch({"kind": "epoch", **record})
+
+    def graph_of(self, rows, lam):
+        x, y = self.data.x[rows.cpu()], self.data.y[rows.cpu()]
+        return graph.compute(self.net, x.to(self.net.device), y.to(self.net.device), self.loss, lam, rows.tolist())
+
+    def frame(self, epoch, pos, order, batch, lam, J=None, g=None, graph_now=False, put=True):
+        """What the page draws now; the graph of the next step with it when asked or due."""
+        now = time.monotonic()
+        n = self.data.x.shape[0]
+        live = J.float().mean().item() if J is not None else (self.history[-1]["objective"] if self.history else None)
+        event = {"kind": "frame", "status": self.status, "epoch": self.state.epoch, "epochs": self.s.epochs,
+                 "position": pos, "samples": n, "objective": live, "progress": (epoch + pos / n) / self.s.epochs,
+                 "network": grids.weights_frame(self.net), "relu": {"maps": [], "active": self.active}}
+        if self.plane:
+            event["function"], event["relu"]["maps"] = grids.plane_frame(self.net, self.plane, self.data.classes)
+        if now - self.last_active >= ACTIVE_SECONDS or g is not None or graph_now or J is None:
+            self.active, self.last_active = grids.active_fraction(self.net, self.data.x), now  # a pass over the data
+            event["relu"]["active"] = self.active
+        if self.track:
+            event.update(grids.map_frame(self.net))
+        if g is None and order is not None and pos < n and (graph_now or now - self.last_graph >= GRAPH_SECONDS):
+            g = self.graph_of(order[pos:pos + batch], lam)
+        if g is not None:
+            event["graph"], self.last_graph = g, now
+        if put:
+            self.outbox.put_frame(event)
+        return event
+
+    def main(self):
+        torch.set_num_threads(1)  # this thread only (OpenMP's setting is per thread): the live page's small ops and
+        t0 = time.perf_counter()  # grids run several times faster so on a busy 2-core machine than split over two
+        s, stopped = self.s, False
+        try:
+            self.frame(0, 0, None, 1, s.reg)
+            history = train_live(self)
+        except Stopped:
+            history, stopped = self.history, True
+        except Diverged as e:
+            self.status = "diverged"
+            self.seconds = time.perf_counter() - t0 - self.paused_seconds
+            self.outbox.finish({"kind": "done", "done": True, "diverged": True, "error": str(e), "epoch": e.epoch - 1,
+                                "objective": None, "summary": diverged_summary(e, self.seconds)})
+            return
+        except Exception as e:  # a failure while running: said in one line, the server goes on
+            self.status = "failed"
+            self.outbox.finish({"kind": "done", "done": True, "error": f"{type(e).__name__}: {e}",
+                                "epoch": self.state.epoch, "objective": None})
+            return
+        self.seconds = time.perf_counter() - t0 - self.paused_seconds
+        self.status = "stopped" if stopped else "finished"
+        summary, lines = summarize(s, self.net, self.data, history, self.loss, self.seconds)
+        final = {"kind": "done", "done": True, "epoch": self.state.epoch, "summary": summary, "lines": lines,
+                 "objective": history[-1]["objective"] if history else None,
+                 "frame": self.frame(self.state.epoch, 0, None, 1, 0.0, put=False)}
+        if stopped:
+            final["stopped"] = True
+        self.outbox.finish(final)
+
+    # downloads
+    def config(self):
+        return self.s.to_dict()
+
+    def checkpoint(self):
+        """The checkpoint file's bytes, as a run folder's (baremlp evaluate and predict take it)."""
+        with tempfile.TemporaryDirectory(prefix="baremlp-view-") as tmp, self.lock:
+            folder = RunFolder(tmp)
+            folder.save(self.net, self.s, self.data, self.state, self.seconds or None)
+            with open(folder.checkpoint, "rb") as f:
+                return f.read()

@@ -1,0 +1,225 @@
+"""baremlp view in a real browser: Debian's chromium driven by Playwright (never Playwright's own
+browsers: nothing is downloaded).  Without chromium these tests skip, saying how to enable them; CI
+installs it (.ci/run).  The screenshots in docs/view.md are taken here."""
+import os
+import subprocess
+import sys
+import time
+import warnings
+
+import pytest
+import torch
+
+from view_helpers import running_server  # skips without the view extra
+
+from baremlp import backprop, data as datamod
+from baremlp.runs.runner import build_net, run
+from baremlp.runs.settings import Settings
+from baremlp.sgd import epoch_order
+
+CHROMIUM = os.environ.get("BAREMLP_CHROMIUM", "/usr/bin/chromium")
+ENABLE = "browser tests skipped: install Debian's chromium (apt-get install -y chromium) and playwright (make setup)"
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:
+    sync_playwright = None
+if sync_playwright is None or not os.path.exists(CHROMIUM):
+    if os.environ.get("BAREMLP_REQUIRE_BROWSER"):  # CI: these tests must run
+        raise RuntimeError(ENABLE.replace("skipped", "cannot run"))
+    warnings.warn(ENABLE)
+    pytest.skip(ENABLE, allow_module_level=True)
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+IMAGES = os.environ.get("BAREMLP_SCREENSHOTS")  # BAREMLP_SCREENSHOTS=docs/images: refresh docs/view.md's pictures
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    table = {"data": os.path.join(os.path.dirname(__file__), "..", "examples", "iris_tiny.csv"), "target": "species"}
+    with running_server(runs=str(runs), table=table) as (url, app):
+        yield url, app, runs
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)  # lets wait_for_function run
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    return IMAGES or str(tmp_path_factory.mktemp("screenshots"))
+
+
+def shot(page, images, name, selector=None):
+    os.makedirs(images, exist_ok=True)
+    (page.locator(selector) if selector else page).screenshot(path=os.path.join(images, name),
+                                                               **({} if selector else {"full_page": True}))
+
+
+def frame(page):
+    return page.evaluate("App.lastFrame")
+
+
+def test_page_loads_with_no_console_errors(server, page):
+    url, _, _ = server
+    page.goto(url)
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('paused')")
+    page.wait_for_function("App.lastFrame && App.lastFrame.graph")
+    assert page.problems == []
+    assert page.locator(".g-node").count() == 12  # x, W, b, u, h, M, c, v, y, L, s, J
+
+
+def trains_to_R(server, page, query, settings):
+    url, _, _ = server
+    page.goto(f"{url}/?{query}")
+    page.wait_for_function("App.lastFrame && App.lastFrame.graph")
+    page.click("#train")
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('finished')", timeout=120_000)
+    summary = page.evaluate("App.final.summary")
+    _, cli = run(Settings.from_dict(settings), progress=False, log=lambda *a: None)
+    assert summary["effective_map"] == cli["effective_map"]  # the CLI's run, to the last bit
+    assert summary["effective_map_error"] < 1e-3
+    assert "max |M W − R|" in page.inner_text("#mw")
+    assert page.problems == []
+    return summary
+
+
+def test_trains_the_rotation_run_to_R_as_the_cli_does(server, page, images):
+    """The default rotation run on 200 samples with the manual engine (the full default run: the slow test below)."""
+    summary = trains_to_R(server, page, "engine=manual&n=200", {"engine": "manual", "n": 200})
+    assert summary["effective_map_error"] < 1e-6
+    shot(page, images, "view-train.png")
+
+
+@pytest.mark.slow
+def test_trains_the_default_rotation_run_to_R_as_the_cli_does(server, page, images):
+    summary = trains_to_R(server, page, "", {})
+    assert summary["effective_map_error"] < 1e-6
+    shot(page, images, "view-train.png")  # the picture in the README: the default run
+
+
+def test_step_shows_what_backprop_gradients_gives(server, page, images):
+    url, _, _ = server
+    page.goto(f"{url}/?n=100")
+    page.wait_for_function("App.lastFrame && App.lastFrame.graph")
+    page.click("#step")
+    page.wait_for_function("App.lastFrame && App.lastFrame.graph && App.lastFrame.graph.update")
+    g = frame(page)["graph"]
+    s = Settings(n=100)
+    data = datamod.load(s)
+    net = build_net(s, data)
+    i = int(epoch_order(100, 0, 0)[0])
+    J, grads = backprop.gradients(net, data.x[i:i + 1], data.y[i:i + 1], loss="mse", reg=s.reg)
+    assert g["rows"] == [i]
+    for name, grad in zip(["W", "b", "M", "c"], grads):
+        assert torch.tensor(g["nodes"][name]["grad"]).double() == pytest.approx(grad.double(), abs=1e-7)
+    shown = page.locator('.g-node[data-name="W"] .gr td').first.inner_text()  # as the page prints it
+    assert float(shown) == pytest.approx(grads[0][0, 0].item(), rel=5e-3, abs=1e-6)
+    assert f"sample #{i}" in page.inner_text("#graph-caption")
+    assert "W ← W − 0.04·∂J/∂W" in page.inner_text("#graph")
+    shot(page, images, "view-step.png", "#card-graph")
+    assert page.problems == []
+
+
+def test_a_cli_run_being_written_appears_and_advances(server, page, images):
+    url, _, runs = server
+    out = runs / "cli-run"
+    proc = subprocess.Popen([sys.executable, "-m", "baremlp", "train", "--dataset", "linear", "--epochs", "15",
+                             "--out", str(out)],  # the eager engine: about 0.4 s an epoch, slow enough to watch
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        page.goto(url)
+        page.click("nav button[data-tab=watch]")
+        row = page.locator('#runs tr[data-run="cli-run"]')
+        row.wait_for(timeout=30_000)
+        page.wait_for_function("document.querySelector('#runs tr[data-run=\"cli-run\"] .st-running')", timeout=30_000)
+        row.locator("input").check()
+        count = "() => (App.watch.followed.get('cli-run') || {epochs: []}).epochs.length"
+        page.wait_for_function(f"({count})() >= 2", timeout=30_000)
+        first = page.evaluate(count)
+        page.wait_for_function(f"({count})() > {first}", timeout=30_000)  # it advances while the run is written
+        proc.wait(120)
+        page.wait_for_function(f"({count})() == 15", timeout=30_000)
+        page.wait_for_function("document.querySelector('#runs tr[data-run=\"cli-run\"] .st-finished')", timeout=10_000)
+        shot(page, images, "view-watch.png")
+    finally:
+        proc.kill()
+    assert page.problems == []
+
+
+def test_refusals_are_shown_in_the_page(server, page):
+    url, app, _ = server
+    before = len(app.trainings.by_id)
+    page.goto(f"{url}/?n=100000")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "n 100000 too large for the live page: expected ≤ 5000" in page.inner_text("#error")
+    assert len(app.trainings.by_id) == before
+    page.goto(f"{url}/?lr=80&reg=0&n=200&epochs=5")  # a run that diverges says so in words
+    page.wait_for_function("App.lastFrame")
+    page.click("#train")
+    page.wait_for_selector("#error:not([hidden])", timeout=30_000)
+    assert "Training diverged" in page.inner_text("#error") and "smaller learning rate" in page.inner_text("#error")
+
+
+def test_settings_in_the_address_set_up_the_run(server, page, images):
+    """A link an instructor hands out: the square data's decision regions (its recipe: two layers of 16)."""
+    url, _, _ = server
+    page.goto(f"{url}/?dataset=square&epochs=60&engine=manual")
+    page.wait_for_function("App.lastFrame && App.lastFrame.graph")
+    assert page.input_value("input[name=hidden]") == "16,16" and page.input_value("select[name=schedule]") == "cosine"
+    assert page.evaluate("App.run.settings.hidden") == [16, 16]
+    page.click("#train")
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('finished')", timeout=60_000)
+    summary = page.evaluate("App.final.summary")
+    assert summary["sizes"] == [2, 16, 16, 2] and summary["val_accuracy"] > 0.95
+    assert "Decision regions" in page.inner_text("#plane-title")
+    assert page.locator(".relu-unit canvas").count() == 32
+    assert page.locator(".g-node").count() == 16  # x, W1, b1, u1, h1, W2, b2, u2, h2, M, c, v, y, L, s, J
+    shot(page, images, "view-square.png")
+    assert page.problems == []
+
+
+def test_a_table_the_server_was_started_with(server, page):
+    url, _, _ = server
+    page.goto(f"{url}/?dataset=table&hidden=8&epochs=20&lr=0.01")
+    page.wait_for_function("App.lastFrame && App.lastFrame.graph")
+    assert page.locator("#card-plane").is_hidden()  # four inputs: no plane to draw
+    page.click("#train")
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('finished')", timeout=60_000)
+    summary = page.evaluate("App.final.summary")
+    assert summary["sizes"] == [4, 8, 3] and summary["loss"] == "cross-entropy"
+    assert page.problems == []
+
+
+def test_closing_the_tab_stops_its_training(server, browser):
+    url, app, _ = server
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{url}/?n=5000&epochs=1000")
+    page.wait_for_function("App.lastFrame")
+    page.click("#train")
+    page.wait_for_function("App.lastFrame && App.lastFrame.status === 'running'")
+    id = page.evaluate("App.run.id")
+    page.close()
+    t0 = time.monotonic()
+    while not app.trainings.get(id).outbox.done:
+        assert time.monotonic() - t0 < 1.5, "the training went on after its tab was closed"
+        time.sleep(0.05)
+    context.close()
