@@ -16,6 +16,7 @@ from baremlp.engines import compiled
 from baremlp.runs.runner import run
 from baremlp.runs.settings import Settings
 from baremlp.studies import population
+from baremlp.studies.experiments import MIN_SEEDS, _answer, noise_vs_reg
 from baremlp.studies.sweeps import sweep
 
 TINY = ["--n", "40", "--epochs", "1", "--no-population"]
@@ -68,6 +69,18 @@ def test_sweep_refuses_a_repeated_grid_value(tmp_path, capsys, flag, text, value
     assert not (tmp_path / "s").exists()
 
 
+def test_repeated_values_are_refused_in_python_and_in_the_experiment(tmp_path, capsys):
+    with pytest.raises(UsageError, match=r"^values\['lr'\] lists 0.1 twice: give each grid value once$"):
+        sweep(Settings(), {"lr": [0.1, 0.1]}, 1, tmp_path / "p", **QUIET)
+    with pytest.raises(UsageError, match=r"^noises lists 1 twice: give each value once$"):
+        noise_vs_reg(tmp_path / "e", noises=(1, 1.0), seeds=1, **QUIET)
+    assert main(["experiment", "noise-vs-reg", "--noises", "1,1", "--out", str(tmp_path / "c")]) == 2
+    assert capsys.readouterr().err == "error: --noises lists 1 twice: give each value once\n"
+    assert main(["experiment", "noise-vs-reg", "--regs", "0,0.1,0.10", "--out", str(tmp_path / "c")]) == 2
+    assert capsys.readouterr().err == "error: --regs lists 0.1 twice: give each value once\n"
+    assert not any(p.exists() for p in (tmp_path / "p", tmp_path / "e", tmp_path / "c"))
+
+
 # item 17: a boolean setting is a switch in a sweep too
 def test_sweep_boolean_settings_are_switches(tmp_path):
     def standardized(out):
@@ -79,6 +92,37 @@ def test_sweep_boolean_settings_are_switches(tmp_path):
     assert standardized(tmp_path / "b") == [False]
     assert main(["sweep", "--standardize", "true,false", "--seeds", "1", *TINY, "--out", str(tmp_path / "c")]) == 0
     assert sorted(standardized(tmp_path / "c")) == [False, True]
+
+
+# items 4 and 8: too few seeds, or runs that all diverged: no interval, no conclusion, no crash
+def test_experiment_with_one_seed_gives_no_interval_and_no_answer(tmp_path):
+    report = noise_vs_reg(tmp_path, noises=(0.0, 1.0), regs=(0.0, 0.1), seeds=1, n=40, epochs=2, population=False, **QUIET)
+    assert f"(1 seed: an interval needs {MIN_SEEDS})" in report
+    rows = [line for line in report.splitlines() if line.startswith(("| 0 |", "| 1 |"))]
+    assert len(rows) == 3 * 2 and not any("[" in row for row in rows)  # no bracketed interval in the tables
+    assert ("**Answer** (clean held-out error, against λ = 0): no conclusion at σ = 0, σ = 1: "
+            f"fewer than {MIN_SEEDS} seeds finished at λ = 0 and at λ = 0.1") in report
+    assert (tmp_path / "noise_vs_reg.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_experiment_where_every_run_diverges_reports_it(tmp_path):
+    report = noise_vs_reg(tmp_path, noises=(0.0, 1.0), regs=(0.0, 0.1), seeds=2, n=40, epochs=2, lr=100,
+                          population=False, **QUIET)
+    assert report.count("– (2 of 2 diverged)") == 2 * 4  # two tables of four cells
+    assert "no conclusion at σ = 0, σ = 1" in report and "helps" not in report and "hurts" not in report
+    assert "every run diverged" in report
+    assert (tmp_path / "noise_vs_reg.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "report.md").read_text() == report
+
+
+def test_the_answer_needs_enough_pairs():
+    enough, few = MIN_SEEDS, MIN_SEEDS - 1
+    change = {(0.0, 0.1): (-0.5, -0.6, -0.4, few), (0.0, 0.2): (0.5, 0.3, 0.8, enough),
+              (1.0, 0.1): (-0.09, -0.12, -0.06, enough), (1.0, 0.2): (-0.5, -0.6, -0.4, 0)}
+    assert _answer(change, [0.0, 1.0], [0.0, 0.1, 0.2]) == (
+        "**Answer** (clean held-out error, against λ = 0): λ helps measurably at σ = 1 (1 of 2 λ; best λ = 0.1: "
+        "-9.0 %, 95 % interval -12.0 to -6.0 %); no conclusion at σ = 0: fewer than "
+        f"{MIN_SEEDS} seeds finished at λ = 0 and at λ = 0.1.")
 
 
 # item 11: memory is estimated before training; populations train in chunks

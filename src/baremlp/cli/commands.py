@@ -11,7 +11,7 @@ from ..runs.folder import RunFolder, settings_of
 from ..runs.files import write_csv
 from ..runs.settings import Settings
 from ..studies.experiments import noise_vs_reg
-from ..studies.sweeps import sweep
+from ..studies.sweeps import repeated, sweep
 from . import launcher
 from .flags import base_settings, grid_values, settings_from_args
 
@@ -123,9 +123,12 @@ def cmd_sweep(args):
 def cmd_experiment(args):
     def floats(text, flag):
         try:
-            return [float(v) for v in text.split(",")] if text else None
+            values = [float(v) for v in text.split(",")] if text else None
         except ValueError:
             raise UsageError(f"{flag} {text!r} invalid: expected comma-separated numbers") from None
+        if values and (twice := repeated(values)) is not None:
+            raise UsageError(f"{flag} lists {twice:g} twice: give each value once")
+        return values
     kwargs = {k: v for k, v in dict(noises=floats(args.noises, "--noises"), regs=floats(args.regs, "--regs"),
                                     n=args.n, epochs=args.epochs, lr=args.lr).items() if v is not None}
     noise_vs_reg(args.out, seeds=args.seeds, workers=args.workers, population=args.population, **kwargs)
