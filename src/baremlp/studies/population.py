@@ -18,6 +18,12 @@ A member that diverges is recorded as its single run records itself (runs.folder
 "diverged": true, the step, the error); the others go on.  A member's metrics hold the single run's
 records (objective, lr, λ, accuracy and M W per epoch), not the validation loss (its summary has it).
 Where torch.compile is unavailable the members are trained one after another by runner.run, with a note.
+
+The members train in chunks of at most CHUNK (256; a larger population is no faster per member),
+as many as MEMORY (2 GiB, a module constant) holds beside the summaries run() returns: the memory is
+estimated from the first member's data before anything trains, and what cannot fit is refused in
+one line.  Into run folders (a sweep) there are at least CHUNKS chunks, each written as it ends, so
+an interrupted sweep keeps its finished chunks and a rerun reads them back.
 """
 import functools
 import math
