@@ -187,3 +187,15 @@ def test_an_interrupted_population_sweep_continues_from_its_finished_chunks(monk
     assert read_rows(out / "runs.csv") == [
         {**r, "train_seconds": c["train_seconds"]} for r, c in zip(read_rows(tmp_path / "whole" / "runs.csv"),
                                                                   read_rows(out / "runs.csv"))]
+
+
+@pytest.mark.slow
+def test_a_population_sweep_on_two_processes_reads_its_folders_back(tmp_path):
+    needs_compile()
+    args = ["sweep", "--lr", "0.04,0.02", "--n", "40", "--epochs", "1", "--seeds", "2"]
+    assert main([*args, "--workers", "2", "--out", str(tmp_path / "two")]) == 0
+    assert main([*args, "--no-population", "--out", str(tmp_path / "one")]) == 0
+    two, one = read_rows(tmp_path / "two" / "runs.csv"), read_rows(tmp_path / "one" / "runs.csv")
+    assert [(r["lr"], r["seed"]) for r in two] == [(r["lr"], r["seed"]) for r in one]
+    for a, b in zip(two, one):
+        assert float(a["final_loss"]) == pytest.approx(float(b["final_loss"]), rel=1e-4)

@@ -92,10 +92,12 @@ def run_members(members, outs=None, *, workers=1, log=None, keep=True):
         chunks = [(members[i::workers], outs[i::workers]) for i in range(min(workers, len(members)))]
         with multiprocessing.get_context("spawn").Pool(len(chunks)) as pool:  # torch's threads do not survive fork
             parts = pool.starmap(functools.partial(run_members, keep=keep), chunks)
+        if not keep:
+            return None
         summaries = [None] * len(members)
         for i, part in enumerate(parts):
             summaries[i::workers] = part
-        return summaries if keep else None
+        return summaries
     device = resolve_device(members[0].device)
     first = datamod.load(members[0])
     sizes = chunk_sizes(members, first, kept, folders=outs[0] is not None)  # refuses before anything is trained
