@@ -1,6 +1,7 @@
 """One function per command of `baremlp`: each turns its parsed flags into a call of the Python
 API that a notebook makes too, and prints the result."""
 import dataclasses
+import os
 import sys
 
 from ..engines import distributed
@@ -10,7 +11,7 @@ from ..runs.folder import RunFolder, settings_of
 from ..runs.files import write_csv
 from ..runs.settings import Settings
 from ..studies.experiments import noise_vs_reg
-from ..studies.sweeps import sweep
+from ..studies.sweeps import repeated, sweep
 from . import launcher
 from .flags import base_settings, grid_values, settings_from_args
 
@@ -115,20 +116,32 @@ def cmd_sweep(args):
         if text is not None:
             values = grid_values(text, f)
             (swept if len(values) > 1 else fixed)[f.name] = values if len(values) > 1 else values[0]
+    if "seed" in swept:
+        raise UsageError(f"--seed {args.seed!r} invalid: a sweep's --seed is its first seed, one whole number "
+                         "(the runs take seeds S .. S+N-1 with --seeds N)")
     base = base.replace(**fixed)
     for name, values in swept.items():
         for value in values:  # every grid value checked before the first run starts
             base.replace(**{name: value})
-    sweep(base, swept, args.seeds, args.out, workers=args.workers, population=args.population, log=print)
+    try:
+        sweep(base, swept, args.seeds, args.out, workers=args.workers, population=args.population, log=print)
+    except KeyboardInterrupt:
+        runs = os.path.join(args.out, "runs")
+        done = sum(RunFolder(os.path.join(runs, name)).finished() for name in os.listdir(runs)) if os.path.isdir(runs) else 0
+        raise KeyboardInterrupt(f"interrupted; {args.out} keeps the {done} run{'s' if done != 1 else ''} that finished: "
+                                "run the same command again to continue") from None
     print(f"results: {args.out}/runs.csv, {args.out}/summary.md, {args.out}/heatmap.png")
 
 
 def cmd_experiment(args):
     def floats(text, flag):
         try:
-            return [float(v) for v in text.split(",")] if text else None
+            values = [float(v) for v in text.split(",")] if text else None
         except ValueError:
             raise UsageError(f"{flag} {text!r} invalid: expected comma-separated numbers") from None
+        if values and (twice := repeated(values)) is not None:
+            raise UsageError(f"{flag} lists {twice:g} twice: give each value once")
+        return values
     kwargs = {k: v for k, v in dict(noises=floats(args.noises, "--noises"), regs=floats(args.regs, "--regs"),
                                     n=args.n, epochs=args.epochs, lr=args.lr).items() if v is not None}
     noise_vs_reg(args.out, seeds=args.seeds, workers=args.workers, population=args.population, **kwargs)

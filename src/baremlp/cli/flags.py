@@ -9,6 +9,7 @@ import typing
 
 from ..errors import UsageError
 from ..runs.settings import CHOICES, Settings, load_recipe, recipe_names
+from ..studies.sweeps import repeated, value_text
 
 
 class Parser(argparse.ArgumentParser):
@@ -80,10 +81,12 @@ def settings_from_args(args):
 
 
 def grid_values(text, field):
-    """'0.1,0.01' -> [0.1, 0.01] of the field's type; hidden takes '3,8,16x8' -> [(3,), (8,), (16, 8)]."""
+    """'0.1,0.01' -> [0.1, 0.01] of the field's type; hidden takes '3,8,16x8' -> [(3,), (8,), (16, 8)].
+    A value given twice (0.1,1e-1 too) is refused: it would train one run folder twice."""
     kind = field.type
     if typing.get_origin(kind) is typing.Union:
         kind = typing.get_args(kind)[0]
+    flag = "--" + field.name.replace("_", "-")
     values = []
     for item in text.split(","):
         try:
@@ -94,8 +97,10 @@ def grid_values(text, field):
             else:
                 values.append(kind(item))
         except (ValueError, KeyError):
-            raise UsageError(f"--{field.name.replace('_', '-')} value {item!r} invalid: expected a "
+            raise UsageError(f"{flag} value {item!r} invalid: expected a "
                              f"{'width like 8 or 16x8' if field.name == 'hidden' else kind.__name__}") from None
+    if (twice := repeated(values)) is not None:
+        raise UsageError(f"{flag} lists {value_text(field.name, twice)} twice: give each grid value once")
     return values
 
 

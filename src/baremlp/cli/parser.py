@@ -1,5 +1,6 @@
 """The command line's grammar: one argparse parser per command, its settings flags from the
 Settings fields (baremlp.cli.flags)."""
+import argparse
 import dataclasses
 
 from ..runs.settings import CHOICES, Settings, recipe_names
@@ -81,16 +82,27 @@ def add_gradcheck(subparsers):
 
 def add_sweep(subparsers):
     sw = subparsers.add_parser("sweep", help="train over a grid of settings and seeds; CSV, table and heat map",
-                               description="Every setting flag takes comma-separated values; the full grid runs for "
-                               "seeds 0..N-1. Hidden sizes: 3,8,16x8 (x between the layers of one network). "
-                               "An interrupted sweep continues where it stopped.")
+                               description="Every setting flag takes comma-separated values, each value once; "
+                               "the full grid runs for seeds S..S+N-1 (--seed S, default 0; --seeds N). Hidden "
+                               "sizes: 3,8,16x8 (x between the layers of one network). A switch such as "
+                               "--standardize alone means true (--no-standardize: false; --standardize true,false "
+                               "sweeps both). An interrupted sweep continues where it stopped.")
     sw.add_argument("--out", required=True, metavar="DIR", help="folder for runs/, runs.csv, summary.md, heatmap.png")
     sw.add_argument("--seeds", type=positive_int, default=3, help="seeds per configuration (default: 3)")
     sw.add_argument("--workers", type=positive_int, default=1, help="parallel processes (default: 1)")
     sw.add_argument("--recipe", help="settings to start from")
     add_population_flag(sw)
     for f in dataclasses.fields(Settings):
-        sw.add_argument("--" + f.name.replace("_", "-"), dest=f.name, metavar="V[,V...]", help=escaped(f.metadata["help"]))
+        flag, help = "--" + f.name.replace("_", "-"), escaped(f.metadata["help"])
+        if f.name == "seed":
+            sw.add_argument(flag, dest=f.name, metavar="S", help="the first seed: the runs take seeds S .. S+N-1 "
+                            "with --seeds N, each seeding the data, the initial weights and the sample order (default: 0)")
+        elif f.type is bool:  # a switch, as in train; a list of true/false still sweeps
+            sw.add_argument(flag, dest=f.name, metavar="true,false", nargs="?", const="true",
+                            help=f"{help} (alone: true; --no-{flag[2:]}: false; true,false: both)")
+            sw.add_argument("--no-" + flag[2:], dest=f.name, action="store_const", const="false", help=argparse.SUPPRESS)
+        else:
+            sw.add_argument(flag, dest=f.name, metavar="V[,V...]", help=help)
     sw.set_defaults(func=commands.cmd_sweep)
 
 

@@ -1,11 +1,16 @@
 """Sweeps: a grid of settings, several seeds each, one run folder per point (the experiments build on it).
 
+The seeds of a sweep are base.seed .. base.seed + seeds − 1 (`baremlp sweep --seed S --seeds N`:
+S .. S+N-1), the same for every point of the grid; a grid value given twice is refused, since it
+would train one run folder twice and count it twice.
+
 Each run of a sweep is an ordinary run folder under OUT/runs/, named after its settings, so an
 interrupted sweep continues where it stopped: runs whose summary.json exists are read, not redone.
 After every finished run, OUT/runs.csv (one row per run) is rewritten atomically; at the end
 OUT/summary.md gives the mean and spread of every configuration and OUT/heatmap.png the mean
 final loss (or accuracy) over the first two swept settings.  A grid of seeds, lr, λ and noise alone
-trains as one population (baremlp.studies.population) into the same folders, and runs.csv is written once.
+trains as one population (baremlp.studies.population) into the same folders, chunk by chunk (an
+interrupted one keeps its finished chunks), and runs.csv is written once.
 """
 import itertools
 import math
@@ -20,21 +25,52 @@ from ..runs.files import write_atomic, write_csv, write_json
 from ..runs.folder import RunFolder, settings_of
 from ..runs.runner import run_or_read
 from ..runs.settings import Settings
-from .population import can_train, run_folders
+from .population import can_train, check_memory, run_folders
 
+ROW_BYTES = 2000  # what a run holds until its sweep ends: its Settings, folder and row (measured: about 1.5 kB)
 METRICS = ("final_loss", "effective_map_error", "val_accuracy", "test_accuracy", "test_loss", "dead_units", "train_seconds")
 
 
 def grid(base: Settings, values: dict, seeds: int):
-    """Every combination of the swept values (a dict of setting -> list), each for seeds 0..seeds-1."""
+    """Every combination of the swept values (a dict of setting -> list), each for the seeds
+    base.seed .. base.seed + seeds − 1."""
     names = list(values)
     for combo in itertools.product(*(values[n] for n in names)):
-        for seed in range(seeds):
+        for seed in range(base.seed, base.seed + seeds):
             yield base.replace(**dict(zip(names, combo)), seed=seed)
 
 
+def repeated(values):
+    """The first value that a list holds twice (equal as values: 0.1 and 1e-1 are one), or None."""
+    seen = set()
+    for v in values:
+        if v in seen:
+            return v
+        seen.add(v)
+    return None
+
+
+def check_grid(values: dict, seeds: int):
+    """Refuses, in one line naming the Python parameter, a swept seed and a value given twice; and a
+    grid whose runs would hold more memory until the sweep ends than population.MEMORY allows."""
+    if "seed" in values:
+        raise UsageError("values['seed'] invalid: a sweep's seeds are base.seed .. base.seed + seeds − 1; "
+                         "set base.seed to the first and seeds to their number")
+    for name, vals in values.items():
+        if (twice := repeated(vals)) is not None:
+            raise UsageError(f"values[{name!r}] lists {value_text(name, twice)} twice: give each grid value once")
+    runs = seeds * math.prod(len(v) for v in values.values())
+    check_memory(runs * ROW_BYTES, f"a sweep of {runs} runs would keep about", "of settings and results",
+                 "sweep fewer seeds or values")
+
+
+def value_text(name, value):
+    """A grid value as a run folder's name writes it: hidden (16, 8) as 16x8."""
+    return "x".join(map(str, value)) if name == "hidden" else str(value)
+
+
 def run_name(s: Settings, names):
-    parts = [f"{n}={'x'.join(map(str, getattr(s, n))) if n == 'hidden' else getattr(s, n)}" for n in names]
+    parts = [f"{n}={value_text(n, getattr(s, n))}" for n in names]
     return "_".join(parts + [f"seed={s.seed}"])
 
 
@@ -58,7 +94,9 @@ def check_folder(s: Settings, folder):
 def sweep(base: Settings, values: dict, seeds: int, out, *, workers=1, population=True, log=print):
     """Runs the grid into out; returns the list of result rows (settings swept, seed, metrics).
     Where the grid varies only what a population can (seeds, lr, λ, noise), its runs are trained
-    together as one (baremlp.studies.population) unless population=False: the same results, far sooner."""
+    together as one (baremlp.studies.population) unless population=False: the same results, far sooner.
+    seeds: how many seeds each point runs, from base.seed on."""
+    check_grid(values, seeds)
     names = list(values)
     together = population and can_train(base, names)
     jobs = [(s, os.path.join(out, "runs", run_name(s, names))) for s in grid(base, values, seeds)]
@@ -73,7 +111,7 @@ def sweep(base: Settings, values: dict, seeds: int, out, *, workers=1, populatio
     with (ctx.Pool(workers) if workers > 1 and not together else _Serial()) as pool:
         summaries = run_folders(jobs, workers=workers) if together else pool.imap(_one, jobs)
         for (s, folder), summary in zip(jobs, summaries):
-            row = {n: ("x".join(map(str, getattr(s, n))) if n == "hidden" else getattr(s, n)) for n in names}
+            row = {n: (value_text(n, getattr(s, n)) if n == "hidden" else getattr(s, n)) for n in names}
             row["seed"] = s.seed
             row.update({m: summary.get(m) for m in (*METRICS, "diverged_at_step") if m in summary})
             rows.append(row)
