@@ -55,7 +55,8 @@ def evaluate_checkpoint(path, *, dataset=None, data=None, target=None, data_dir=
         if not table_path:
             raise UsageError(f"this network was trained on {s.data} and has no test table: "
                              "pass data (--data), a table of held-out rows")
-        table = read_table(table_path, target or s.target, task=s.task, classes=meta.get("classes"),
+        task = "classification" if meta.get("classes") else "regression"  # the network's, never inferred anew
+        table = read_table(table_path, target or s.target, task=task, classes=meta.get("classes"),
                            inputs=meta.get("inputs"), features=s.features, drop=s.drop, dtype=net.dtype)
         x, y = check_inputs(net, table.x, input_names(net, meta), f"data {table_path}"), table.y
     else:
