@@ -82,30 +82,39 @@ def _infer(column, values):
     """Text labels, or a few distinct whole numbers (1 and 1.0 alike, as scikit-learn has it), are
     classes; any other numbers are measurements.  Where whole numbers could be either, one line
     (a warning: the CLI's "note:") says which was chosen, and why."""
-    numbers = [_number(s) for s in values]
-    if None in numbers:
+    if any(_number(s) is None for s in values):
         return "classification"
-    if not all(math.isfinite(v) and v.is_integer() for v in numbers):
+    wholes = [_whole(s) for s in values]
+    if None in wholes:
         return "regression"
-    distinct = sorted(set(numbers))
-    if len(distinct) > MAX_CLASSES:
-        warnings.warn(f"column {column!r} holds {len(distinct)} distinct whole numbers, more than {MAX_CLASSES}: read "
+    written = {}  # each whole number as first written
+    for s, w in zip(values, wholes):
+        written.setdefault(w, s)
+    if len(written) > MAX_CLASSES:
+        warnings.warn(f"column {column!r} holds {len(written)} distinct whole numbers, more than {MAX_CLASSES}: read "
                       "as measurements; pass task='classification' (--task classification) if they are class labels")
         return "regression"
     if not all(_INT.fullmatch(s) for s in values):
-        shown = ", ".join(f"{v:.1f}" for v in distinct[:5])
-        warnings.warn(f"column {column!r} holds {len(distinct)} distinct whole numbers written with a decimal point "
-                      f"({shown}{', …' if len(distinct) > 5 else ''}): read as class labels; pass task='regression' "
-                      "(--task regression) if they are measurements")
+        shown = ", ".join(written[w] for w in sorted(written)[:5]) + (", …" if len(written) > 5 else "")
+        warnings.warn(f"column {column!r} holds {len(written)} distinct whole numbers written with a decimal point "
+                      f"({shown}): read as class labels; pass task='regression' (--task regression) if they are "
+                      "measurements")
     return "classification"
+
+
+def _whole(text):
+    """The whole number text writes (7 for "07", "+7", "7.0", "7e0"), or None.  A float counts only
+    below 2**53: above it every float is integral, so being integral says nothing (1e19 is a measurement)."""
+    if _INT.fullmatch(text):
+        return int(text)
+    v = _number(text)
+    return int(v) if v is not None and math.isfinite(v) and v.is_integer() and abs(v) < 2**53 else None
 
 
 def _canonical(label):
     """"07", "+7", "7.0" and "7e0" are class "7"; any other label is itself."""
-    if _INT.fullmatch(label):
-        return str(int(label))
-    v = _number(label)
-    return str(int(v)) if v is not None and math.isfinite(v) and v.is_integer() else label
+    w = _whole(label)
+    return label if w is None else str(w)
 
 
 def _sort_key(label):

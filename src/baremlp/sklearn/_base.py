@@ -107,8 +107,8 @@ class BaseMLP(BaseEstimator):
             warnings.warn("Training interrupted by user.")  # scikit-learn's words; the model is kept as it stands
         except Diverged as e:  # the cure in a scikit-learn user's words, not the CLI's
             lr = self.learning_rate_init
-            raise Diverged(e.step, e.epoch, lr, likely_cause(x, y, e.step, lr, SCALE.format(type(self).__name__),
-                                                                   "learning_rate_init")
+            advice = {"cure": SCALE.format(type(self).__name__), "rate": "learning_rate_init", "init": "init"}
+            raise Diverged(e.step, e.epoch, lr, likely_cause(x, y, e.step, lr, advice)
                            or f"try a smaller learning_rate_init than {lr:g}") from None
         finally:
             if val is not None and getattr(self, "_best_params", None) is not None:
