@@ -119,3 +119,12 @@ def test_warm_start_refuses_a_changed_dtype_or_shape(change, words, how):
     np.testing.assert_array_equal(reg.predict(X), before)  # nothing changed
     reg.set_params(warm_start=False).fit(X, y)  # a fresh fit takes the new setting
     assert reg.predict(X).dtype == (np.float32 if "dtype" in change else np.float64)
+
+
+def test_predict_and_score_check_the_width_before_anything_item_1():
+    """Issue 22, item 1 for the estimators: scikit-learn's n_features_in_ check runs first in both."""
+    X, y = data()
+    reg = MLPRegressor(max_iter=3, **settings()).fit(X, y)
+    for call in (lambda: reg.predict(X[:, :2]), lambda: reg.score(X[:, :2], y), lambda: reg.score(np.c_[X, X], y)):
+        with pytest.raises(ValueError, match=r"X has [26] features, but MLPRegressor is expecting 3 features"):
+            call()
