@@ -1,5 +1,5 @@
 """How often do the rotation-data defaults recover M W = R?  Trains the 2-3-2 network on
-datasets.linear(1000, seed=s) for seeds 0 .. N−1 as one population (baremlp.population: each member
+datasets.linear(1000, seed=s) for seeds 0 .. N−1 as one population (baremlp.studies.population: each member
 exactly the run `baremlp train --dataset linear --seed s`) and counts the runs that recover R,
 max|M W − R| ≤ 1e-4, and the runs left with a dead unit, each share with its 95 % Wilson interval.
 This is the measurement behind docs/defaults.md.

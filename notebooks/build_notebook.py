@@ -311,7 +311,7 @@ CELLS = [
     ("md", """
     ## 6. Training on the rotation data
 
-    These are the defaults of `baremlp train --dataset linear`, from `src/baremlp/settings.py`:
+    These are the defaults of `baremlp train --dataset linear`, from `src/baremlp/runs/settings.py`:
     lr 0.04, λ = 0.01 in the first 20 epochs and 0 after them, 60 epochs of per-sample SGD, and
     seed 0. After every epoch a callback records the effective map A = M W. The run takes about
     10–15 s on a 2-core CPU.

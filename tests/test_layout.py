@@ -16,8 +16,8 @@ PACKAGE = "baremlp"
 LIBRARY = {"engines", "data"}  # subpackages of the library, below train and the runs
 # Deprecated aliases of moved modules (each re-exports its new home; removed in 0.3), and the entry
 # point `python -m baremlp`: they stand outside the layers by design.
-ALIASES = {"baremlp.runner", "baremlp.settings", "baremlp.population", "baremlp.tables"}
-ENTRY = {"baremlp.__main__"}
+ALIASES = {"baremlp.runner", "baremlp.settings", "baremlp.population", "baremlp.tables", "baremlp.inference"}
+ENTRY = {"baremlp.__main__", "baremlp.cli.__main__"}
 MAX_LINES, MAX_CHAIN = 260, 10
 
 
@@ -142,21 +142,38 @@ def test_the_aliases_of_moved_modules_warn_and_work():
     import sys
     code = ("import warnings; warnings.simplefilter('error', DeprecationWarning)\n"
             "import baremlp.runs.runner as r, baremlp.runs.settings as s, baremlp.studies.population as p\n"
-            "import baremlp.data.tables as t\n"
+            "import baremlp.data.tables as t, baremlp.runs.inference as i\n"
             "warnings.simplefilter('always')\n"
             "with warnings.catch_warnings(record=True) as w:\n"
             "    from baremlp.runner import run; from baremlp.settings import Settings\n"
             "    from baremlp import population; from baremlp.tables import from_csv\n"
-            "assert run is r.run and Settings is s.Settings and population is p and from_csv is t.from_csv\n"
+            "    from baremlp.inference import predict\n"
+            "assert run is r.run and Settings is s.Settings and population is p and from_csv is t.from_csv and predict is i.predict\n"
             "print(sorted(str(x.message).split(' moved')[0] for x in w if x.category is DeprecationWarning))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == str(sorted(["baremlp.population", "baremlp.runner", "baremlp.settings", "baremlp.tables"]))
+    assert out.strip() == str(sorted(["baremlp.inference", "baremlp.population", "baremlp.runner", "baremlp.settings",
+                                      "baremlp.tables"]))
 
 
 def test_a_function_that_moved_says_where():
-    from baremlp import datasets
-    with pytest.raises(AttributeError, match="baremlp.datasets.from_csv moved to baremlp.data.from_csv"):
-        datasets.from_csv("x.csv", target="y")
+    from baremlp.datasets import from_csv, from_npz
+    with pytest.raises(ImportError, match="baremlp.datasets.from_csv moved to baremlp.data.from_csv"):
+        from_csv("x.csv", target="y")
+    with pytest.raises(ImportError, match="baremlp.datasets.from_npz moved to baremlp.data.from_npz"):
+        from_npz("x.npz")
+
+
+def test_the_0_1_names_of_train_still_import():
+    from baremlp.sgd import epoch_order as moved
+    from baremlp.train import epoch_order
+    assert epoch_order is moved
+
+
+def test_python_m_baremlp_cli_is_the_command():
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "baremlp.cli", "train", "--lr", "0"], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr == "error: lr 0.0 invalid: expected a finite number > 0\n"
 
 
 if __name__ == "__main__":

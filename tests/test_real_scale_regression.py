@@ -81,7 +81,7 @@ def test_targets_are_scaled_with_the_training_split_only():
 def test_unscaled_data_gets_a_note_at_the_start(capsys):
     assert main(["train", "--data", PRICES, "--target", "price", "--epochs", "1"]) == 0
     assert ("note: unscaled inputs up to 160 and targets up to 438: SGD steps on them are huge "
-            "(dead ReLUs, divergence); --standardize scales them" in capsys.readouterr().out)
+            "(dead ReLUs, divergence); standardize=True (--standardize) scales them" in capsys.readouterr().out)
 
 
 def test_a_checkpoint_of_the_previous_version_predicts_and_evaluates_as_it_did(tmp_path, capsys):
@@ -122,7 +122,7 @@ def test_divergence_names_what_it_can_see(tmp_path, capsys):
     assert main(["train", "--data", str(huge), "--target", "y", "--lr", "1e-30", "--epochs", "2", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert err == ("error: training diverged: the objective became non-finite at step 1 (epoch 1); unscaled inputs "
-                   "up to 1.9e+20 and targets up to 1.9e+20: standardize them (--standardize)\n")
+                   "up to 1.9e+20 and targets up to 1.9e+20: standardize them (the CLI: --standardize)\n")
     # from Python: the same cause, and no smaller learning rate suggested for a step that never mattered
     x = torch.arange(20.0)[:, None] * 1e19
     with pytest.raises(Diverged, match="at step 1 .*unscaled inputs up to 1.9e\\+20") as info:

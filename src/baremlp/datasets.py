@@ -61,10 +61,12 @@ def square(n=2000, *, seed=None, dtype=torch.float32):
 BUILTIN = {"linear": linear, "folded": folded, "square": square}
 
 
-def __getattr__(name):
-    """from_csv and from_npz moved to baremlp.data in 0.2: your own tables are not the course's data
-    (and importing baremlp.data here would make the two import each other)."""
-    if name in ("from_csv", "from_npz"):
-        raise AttributeError(f"baremlp.datasets.{name} moved to baremlp.data.{name} in 0.2: "
-                             f"from baremlp.data import {name}")
-    raise AttributeError(f"module 'baremlp.datasets' has no attribute {name!r}")
+def from_csv(*args, **kwargs):
+    """Moved to baremlp.data.from_csv in 0.2: your own tables are not the course's data (and an alias
+    importing baremlp.data here would make the two import each other)."""
+    raise ImportError("baremlp.datasets.from_csv moved to baremlp.data.from_csv in 0.2: from baremlp.data import from_csv")
+
+
+def from_npz(*args, **kwargs):
+    """Moved to baremlp.data.from_npz in 0.2 (see from_csv)."""
+    raise ImportError("baremlp.datasets.from_npz moved to baremlp.data.from_npz in 0.2: from baremlp.data import from_npz")

@@ -27,6 +27,7 @@ from .errors import UsageError, check_data, check_fit, check_hyper
 from .evaluation import evaluate
 from .ops import make_loss
 from .sgd import SCHEDULES, Schedule, Step, batch_size_for, batch_sizes, batches, sgd_step
+from .sgd import epoch_order, lr_at, reg_at  # noqa: F401  (0.1's notebooks import them from here)
 
 
 class Diverged(RuntimeError):
@@ -51,7 +52,7 @@ def unscaled(x, y):
     return " and ".join(big)
 
 
-ADVICE = {"cure": "standardize them (--standardize)", "rate": "learning rate", "init": "init_scale"}  # the CLI's words
+ADVICE = {"cure": "standardize them (the CLI: --standardize)", "rate": "learning rate", "init": "init_scale"}  # train()'s words
 
 
 def likely_cause(x, y, step, lr, advice=ADVICE):
@@ -74,6 +75,12 @@ def divergence(J, epoch, lr, x, y):
         return None
     step = epoch * len(J) + int(bad.nonzero()[0]) + 1  # steps before this epoch, then the first bad one
     return Diverged(step, epoch + 1, lr, likely_cause(x, y, step, lr))
+
+
+def epoch_objective(losses, sizes, n):
+    """The epoch's J: each step's J (..., steps) weighted by its batch's share of the n samples, so
+    that a short last batch counts for its size; (...) is one value per member of a population."""
+    return (losses * sizes).sum(-1) / n
 
 
 def epoch_record(epoch, J, lr, lam, accuracy=None, **more):
@@ -131,6 +138,9 @@ def engine_for(engine, net, check_steps):
     """The epoch function of the engine asked for: a name in ENGINES (the compiled one falls back to
     eager, with a note, where it cannot run), or an epoch function itself."""
     if callable(engine):
+        if distributed.active() and not getattr(engine, "data_parallel", False):
+            raise UsageError("an epoch function of your own under torchrun would train each process alone: "
+                             "pass an engine name, or distributed.epoch_function(name, check_steps, group)")
         return engine
     if engine not in ENGINES:
         raise UsageError(f"engine {engine!r} unknown: expected one of {', '.join(ENGINES)}")
@@ -218,7 +228,7 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
             raise error
         # bookkeeping
         state.epoch = epoch + 1
-        J = (losses * sizes).sum().item() / n
+        J = epoch_objective(losses, sizes, n).item()
         record = epoch_record(state.epoch, J, rate, lam, correct.item() / n if labels else None)
         if check_steps:
             record["steps_down"] = down / steps

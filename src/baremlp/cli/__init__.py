@@ -72,7 +72,3 @@ def main(argv=None):
         print(f"error: {type(e).__name__}: {e} ({BUG})", file=sys.stderr)
         return 1
     return status or 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

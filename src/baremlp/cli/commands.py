@@ -94,6 +94,11 @@ def cmd_gradcheck(args):
     return 0 if result["ok"] else 1
 
 
+def cmd_check(args):
+    from ..check.script import command  # the checker loads only for this command
+    return command(args.file, as_json=args.json)
+
+
 def cmd_sweep(args):
     base, _ = base_settings(args.recipe, args.dataset.split(",")[0] if args.dataset else None)
     fixed, swept = {}, {}

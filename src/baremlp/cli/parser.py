@@ -22,7 +22,7 @@ def build_parser():
                     "trained by hand-written SGD.")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks instead of one-line errors")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for add in (add_train, add_evaluate, add_predict, add_gradcheck, add_sweep, add_experiment):
+    for add in (add_train, add_evaluate, add_predict, add_gradcheck, add_sweep, add_experiment, add_check):
         add(subparsers)
     return parser
 
@@ -109,3 +109,11 @@ def add_experiment(subparsers):
     ex.set_defaults(func=commands.cmd_experiment)
 
 
+def add_check(subparsers):
+    ck = subparsers.add_parser("check", help="check a student's forward, loss, regularization, gradients and step",
+                               description="Runs baremlp.check on the functions FILE defines: each one against the "
+                               "lab's, on the hand-worked cases and random ones, naming the mistake where one differs. "
+                               "Exit status 0 when all pass, 1 when some fail, 2 on a usage error.")
+    ck.add_argument("file", help="a Python file defining some of forward, loss, regularization, gradients, step")
+    ck.add_argument("--json", action="store_true", help="print the report as JSON, for grading")
+    ck.set_defaults(func=commands.cmd_check)

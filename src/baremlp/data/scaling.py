@@ -65,7 +65,7 @@ def column_statistics(t, names, kind, rows=4096):
     constant = (std == 0).nonzero().flatten().tolist()
     if names and constant:
         warnings.warn(f"standardize: {kind} column(s) {', '.join(map(label, constant))} are constant in the "
-                      "training split, so they become 0: they carry no information (drop them: --drop)")
+                      "training split, so they become 0: they carry no information (leave them out: drop, --drop)")
     std[constant] = 1.0
     mean, std = mean.to(t.dtype), std.to(t.dtype)
     bad = (~(torch.isfinite(mean) & torch.isfinite(std))).nonzero().flatten().tolist()

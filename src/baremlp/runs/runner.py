@@ -43,7 +43,7 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
     to more epochs than before if s.epochs says so.  Whatever cannot work is refused before any file
     is written.
 
-    Started by torchrun with several processes, every process trains (baremlp.distributed) and rank 0
+    Started by torchrun with several processes, every process trains (engines.distributed) and rank 0
     alone reads and writes the run folder and prints; the others return (net, None)."""
     group = distributed.join(s.device, s.batch_size)
     try:
@@ -126,7 +126,7 @@ def _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard):
     log(describe(s, net, data, loss) + (f", on {group.size} processes" if group else ""))
     if big := unscaled(data.x, data.y):
         log(f"note: unscaled {big}: SGD steps on them are huge (dead ReLUs, divergence); "
-            "--standardize scales them to mean 0, std 1")
+            "standardize=True (--standardize) scales them to mean 0, std 1")
     t0 = time.perf_counter() - seconds  # train_seconds counts the whole run, across resumes
     val = (data.x_val, data.y_val) if data.x_val is not None else None
     try:

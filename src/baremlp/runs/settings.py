@@ -114,7 +114,7 @@ class Settings:
         if self.n is not None:
             number("n", self.n, low=1, whole=True)
         if self.data is None and (self.target or self.test_data or self.features or self.drop):
-            raise UsageError("target, test_data, features and drop go with data: expected --data FILE as well")
+            raise UsageError("target, test_data, features and drop go with data: expected data (--data FILE) as well")
         if self.patience and not self.val_fraction:
             raise UsageError(f"patience {self.patience} needs validation data: set val_fraction (--val-fraction) too")
         if not self.hidden or any(w < 1 for w in self.hidden):

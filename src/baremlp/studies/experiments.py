@@ -5,7 +5,7 @@ of several sizes on the targets, trained at several λ (kept on for the whole ru
 clean held-out data (fresh samples, y = R x exactly) and on max|M W − R|.  λ pulls the weights
 toward 0: that shrinks M W below R (by about (1 − λ) when every ReLU is on), but also damps
 how much of the noise a small training set can imprint on the fit.  Which wins is measured, over
-100 seeds a cell (one population: baremlp.population), with 95 % intervals (baremlp.stats).
+100 seeds a cell (one population: baremlp.studies.population), with 95 % intervals (studies.intervals).
 
 Seed k draws the same initial weights, sample order and inputs at every λ, so λ's effect is read
 off paired runs: the change of the mean clean error against λ = 0 on the same seeds.

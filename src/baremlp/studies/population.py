@@ -4,7 +4,7 @@ with its own seed (and, if asked, its own lr, λ and noise).
     member k  =  runner.run(settings.replace(seed=k)):  its data set, initial weights and sample order
 
 The members' parameters are stacked on a leading axis, W_i: (S, fan_out, fan_in), b_i: (S, fan_out),
-their data as x: (S, N, fan_in), and an epoch is the compiled engine's epoch (baremlp.compiled) mapped
+their data as x: (S, N, fan_in), and an epoch is the compiled engine's epoch (baremlp.engines.compiled) mapped
 over that axis by torch.func.vmap (baremlp.studies.stacked).  So every member takes the steps of its own run, through the same
 ops.objective and sgd.update, while each kernel does the work of all S.  Per-sample SGD on the 2-3-2
 network is where this pays: a single run spends nearly all its time on per-step overhead, which the

@@ -17,7 +17,7 @@ from .. import analysis
 from ..engines import compiled
 from ..ops import make_loss
 from ..sgd import Schedule, batch_size_for, batch_sizes
-from ..train import divergence, epoch_record
+from ..train import divergence, epoch_objective, epoch_record
 
 
 class Population:
@@ -87,7 +87,8 @@ def train(members, nets, data, loss, track_map=False):
     for epoch in range(s.epochs):
         t0 = time.perf_counter()
         rates, lams = [p.lr_at(epoch) for p in plans], [p.reg_at(epoch) for p in plans]
-        orders = {m.seed: plan.order(n, epoch) for m, plan in zip(members, plans)}  # shared by a seed's members
+        first = {m.seed: plan for m, plan in zip(members, plans)}  # one shuffle per seed: its members share it
+        orders = {seed: plan.order(n, epoch) for seed, plan in first.items()}
         order = torch.stack([orders[m.seed] for m in members]).to(device)  # (S, n)
         pop.parameters, velocity, J, correct = compiled.scan_batches(
             epoch_fn, pop.parameters, velocity, x, y, order, batch_size,
@@ -98,7 +99,7 @@ def train(members, nets, data, loss, track_map=False):
                 diverged[k] = divergence(J[k], epoch, rates[k], x[k], y[k])
         if all(d is not None for d in diverged):
             break
-        losses = ((J * sizes).sum(1) / n).tolist()
+        losses = epoch_objective(J, sizes, n).tolist()
         accuracy = (correct.sum(1) / n).tolist() if labels else [None] * S
         maps = analysis.effective_map(pop).tolist() if track_map else [None] * S
         seconds = time.perf_counter() - t0

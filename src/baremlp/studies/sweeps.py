@@ -5,7 +5,7 @@ interrupted sweep continues where it stopped: runs whose summary.json exists are
 After every finished run, OUT/runs.csv (one row per run) is rewritten atomically; at the end
 OUT/summary.md gives the mean and spread of every configuration and OUT/heatmap.png the mean
 final loss (or accuracy) over the first two swept settings.  A grid of seeds, lr, λ and noise alone
-trains as one population (baremlp.population) into the same folders, and runs.csv is written once.
+trains as one population (baremlp.studies.population) into the same folders, and runs.csv is written once.
 """
 import itertools
 import math
@@ -58,7 +58,7 @@ def check_folder(s: Settings, folder):
 def sweep(base: Settings, values: dict, seeds: int, out, *, workers=1, population=True, log=print):
     """Runs the grid into out; returns the list of result rows (settings swept, seed, metrics).
     Where the grid varies only what a population can (seeds, lr, λ, noise), its runs are trained
-    together as one (baremlp.population) unless population=False: the same results, far sooner."""
+    together as one (baremlp.studies.population) unless population=False: the same results, far sooner."""
     names = list(values)
     together = population and can_train(base, names)
     jobs = [(s, os.path.join(out, "runs", run_name(s, names))) for s in grid(base, values, seeds)]

@@ -1,0 +1,12 @@
+# expect: grad-missing-reg
+# conventions:
+import torch
+
+
+def gradients(x, y, W, b, M, c, lam):
+    X, Y = torch.atleast_2d(x), torch.atleast_2d(y)
+    U = X @ W.T + b
+    H = torch.relu(U)
+    dV = 2 * (H @ M.T + c - Y) / len(X)
+    dU = dV @ M * (U > 0)
+    return {"W": dU.T @ X, "b": dU.sum(0), "M": dV.T @ H, "c": dV.sum(0)}
