@@ -126,7 +126,7 @@ def test_divergence_names_what_it_can_see(tmp_path, capsys):
     # from Python: the same cause, and no smaller learning rate suggested for a step that never mattered
     x = torch.arange(20.0)[:, None] * 1e19
     with pytest.raises(Diverged, match="at step 1 .*unscaled inputs up to 1.9e\\+20") as info:
-        train(MLP([1, 3, 1], seed=0), x, x, lr=1e-30, epochs=1)
+        train(MLP([1, 3, 1], seed=0), x, x, lr=1e-30, epochs=1, batch_size=20)  # every sample in step 1
     assert "smaller learning rate" not in str(info.value)
     # scaled data and a huge step: the step size is the cause
     xs = torch.linspace(-1, 1, 20)[:, None]

@@ -59,8 +59,9 @@ def test_few_integers_are_classes_sorted_numerically(tmp_path):
 
 def test_many_integers_or_decimals_are_regression(tmp_path):
     many = "x,count\n" + "".join(f"{i},{i}\n" for i in range(21))
-    assert from_csv(write(tmp_path / "m.csv", many), "count").task == "regression"
-    assert from_csv(write(tmp_path / "d.csv", "x,y\n1,1.0\n2,2.0\n"), "y").task == "regression"
+    with pytest.warns(UserWarning, match="21 distinct whole numbers, more than 20: read as measurements"):
+        assert from_csv(write(tmp_path / "m.csv", many), "count").task == "regression"
+    assert from_csv(write(tmp_path / "d.csv", "x,y\n1,1.5\n2,2.0\n"), "y").task == "regression"  # 1.0, 2.0: classes
 
 
 def test_forced_task(tmp_path):

@@ -52,15 +52,20 @@ def unscaled(x, y):
     return " and ".join(big)
 
 
-def likely_cause(x, y, step, lr):
+ADVICE = {"cure": "standardize them (the CLI: --standardize)", "rate": "learning rate", "init": "init_scale"}  # train()'s words
+
+
+def likely_cause(x, y, step, lr, advice=ADVICE):
     """What a divergence most likely comes from, as far as the data shows: inputs or targets far from
-    unit scale (their squares overflow, or their gradients make every step huge), else the step size."""
+    unit scale (their squares overflow, or their gradients make every step huge), else the step size.
+    advice: the cure for unscaled data and the names of the step size and the initial scale, in the
+    caller's words (the CLI's by default; the scikit-learn estimators pass their own)."""
     big = unscaled(x, y)
-    scale = f"unscaled {big}: standardize them (the CLI: --standardize)" if big else ""
+    scale = f"unscaled {big}: {advice['cure']}" if big else ""
     if step == 1 or lr < TINY_LR:  # non-finite before any update, or despite a negligible one: not the step size
-        return scale or f"this happened at lr {lr:g}, before the step size could matter: check the data's " \
-                        "magnitude and init_scale"
-    return f"{scale}, or try a smaller learning rate than {lr:g}" if big else None
+        return scale or f"this happened at {advice['rate']} {lr:g}, before the step size could matter: check the " \
+                        f"data's magnitude and {advice['init']}"
+    return f"{scale}, or try a smaller {advice['rate']} than {lr:g}" if big else None
 
 
 def divergence(J, epoch, lr, x, y):

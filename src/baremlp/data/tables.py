@@ -2,24 +2,26 @@
 
 CSV: a header row of column names, then one example per row. You name the target column(s);
 every other column is an input, unless you choose the inputs (features) or leave columns out
-(drop). Inputs and regression targets must be finite numbers; a class target may hold any
-labels, numbered 0..K-1 in sorted order (numbers sorted as numbers).
+(drop); cells are delimited by ',', ';' or tab (data/reading.py). Inputs and regression targets
+must be finite numbers; a class target may hold any labels, numbered 0..K-1 in sorted order
+(numbers sorted as numbers; 1.0 is the label 1, as in scikit-learn).
 NumPy .npz: array "x" (N, F) and array "y", (N,) or (N, T); integer or text y is read as class
 labels, float y as regression targets. Files are read with the csv module and with
 numpy.load(allow_pickle=False), so nothing in a file ever runs as code. Every problem is a
 one-line UsageError (a ValueError) naming the file and, where it applies, the row (header = row 1) and column.
 """
-import csv
 import io
 import math
 import os
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ..errors import UsageError
+from .reading import err as _err, names as _names, read as _read, read_csv as _read_csv
 
 TASKS = ("regression", "classification")
 MAX_CLASSES = 20  # more distinct integers than this look like counts or measurements, not labels
@@ -36,14 +38,6 @@ class Table:
     classes: list[str] | None  # label of each class index; None for regression
 
 
-def _err(path, message):
-    return UsageError(f"{os.fspath(path)}: {message}")
-
-
-def _names(names):
-    return ", ".join(repr(n) for n in names) or "none"
-
-
 def _number(text):
     try:
         return float(text)
@@ -51,47 +45,10 @@ def _number(text):
         return None
 
 
-def _read(path):
-    """The file's bytes; one read serves both the CSV and the NumPy readers."""
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise _err(path, "file not found") from None
-    except OSError as e:
-        raise _err(path, f"cannot read: {e.strerror or e}") from None
-    if not raw.strip():
-        raise _err(path, "empty file")
-    return raw
-
-
-def _read_csv(path):
-    """(header, data rows, their row numbers), once the file is known to be a rectangular table."""
-    try:  # utf-8-sig: spreadsheets often start the file with a byte-order mark
-        records = list(csv.reader(io.StringIO(_read(path).decode("utf-8-sig"), newline="")))
-    except UnicodeDecodeError:
-        raise _err(path, "cannot read: not UTF-8 text") from None
-    except csv.Error as e:
-        raise _err(path, f"cannot read as CSV: {e}") from None
-    # Blank lines are skipped but still counted, so row numbers match what an editor shows.
-    numbered = [(n, [c.strip() for c in r]) for n, r in enumerate(records, 1) if any(c.strip() for c in r)]
-    if not numbered:
-        raise _err(path, "empty file")
-    (_, header), body = numbered[0], numbered[1:]
-    if not body:
-        raise _err(path, "header only, no data rows")
-    duplicates = sorted({c for c in header if header.count(c) > 1})
-    if duplicates:
-        raise _err(path, f"duplicate column names in the header: {_names(duplicates)}")
-    for n, row in body:
-        if len(row) != len(header):
-            raise _err(path, f"row {n} has {len(row)} cells, the header has {len(header)}")
-    return header, [r for _, r in body], [n for n, _ in body]
-
-
 def _numbers(path, header, rows, lines, columns, dtype, hint=lambda column: ""):
     """The named columns as an (N, len(columns)) tensor of finite numbers; hint(column) follows "not a number"."""
-    index = [header.index(c) for c in columns]
+    position = {c: j for j, c in enumerate(header)}  # one pass, not header.index per column
+    index = [position[c] for c in columns]
     values = []
     for n, row in zip(lines, rows):
         values.append([_number(row[j]) for j in index])
@@ -107,27 +64,57 @@ def _numbers(path, header, rows, lines, columns, dtype, hint=lambda column: ""):
     return t
 
 
-def _task(path, task, classes, n_targets, labels):
+def _task(path, task, classes, n_targets, labels, column):
     """labels: a function giving the single target's values as text, called only when inferring."""
     if task not in (None, *TASKS):
         raise _err(path, f"task must be 'regression' or 'classification', not {task!r}")
     if task is None and classes is not None:
         task = "classification"  # a training class list means the test data is labelled the same way
     elif task is None and n_targets == 1 and (values := labels()) is not None:
-        # Text labels, or a few distinct integers, are classes; any other numbers are measurements.
-        # Blank cells are left out: a missing measurement should be reported as such, not make text labels.
-        values = [s for s in values if s]
-        text = any(_number(s) is None for s in values)
-        few_ints = all(_INT.fullmatch(s) for s in values) and len({int(s) for s in values}) <= MAX_CLASSES
-        task = "classification" if text or few_ints else "regression"
+        task = _infer(column, [s for s in values if s])  # blanks left out: a missing measurement is reported as such
     task = task or "regression"
     if task == "classification" and n_targets != 1:
         raise _err(path, f"classification needs exactly one target column, got {n_targets}")
     return task
 
 
+def _infer(column, values):
+    """Text labels, or a few distinct whole numbers (1 and 1.0 alike, as scikit-learn has it), are
+    classes; any other numbers are measurements.  Where whole numbers could be either, one line
+    (a warning: the CLI's "note:") says which was chosen, and why."""
+    if any(_number(s) is None for s in values):
+        return "classification"
+    wholes = [_whole(s) for s in values]
+    if None in wholes:
+        return "regression"
+    written = {}  # each whole number as first written
+    for s, w in zip(values, wholes):
+        written.setdefault(w, s)
+    if len(written) > MAX_CLASSES:
+        warnings.warn(f"column {column!r} holds {len(written)} distinct whole numbers, more than {MAX_CLASSES}: read "
+                      "as measurements; pass task='classification' (--task classification) if they are class labels")
+        return "regression"
+    if not all(_INT.fullmatch(s) for s in values):
+        shown = ", ".join(written[w] for w in sorted(written)[:5]) + (", …" if len(written) > 5 else "")
+        warnings.warn(f"column {column!r} holds {len(written)} distinct whole numbers written with a decimal point "
+                      f"({shown}): read as class labels; pass task='regression' (--task regression) if they are "
+                      "measurements")
+    return "classification"
+
+
+def _whole(text):
+    """The whole number text writes (7 for "07", "+7", "7.0", "7e0"), or None.  A float counts only
+    below 2**53: above it every float is integral, so being integral says nothing (1e19 is a measurement)."""
+    if _INT.fullmatch(text):
+        return int(text)
+    v = _number(text)
+    return int(v) if v is not None and math.isfinite(v) and v.is_integer() and abs(v) < 2**53 else None
+
+
 def _canonical(label):
-    return str(int(label)) if _INT.fullmatch(label) else label  # "07" and "+7" are class "7"
+    """"07", "+7", "7.0" and "7e0" are class "7"; any other label is itself."""
+    w = _whole(label)
+    return label if w is None else str(w)
 
 
 def _sort_key(label):
@@ -155,9 +142,11 @@ def _encode(path, labels, where, column, classes):
 def _columns(path, header, names, what):
     """The columns named as target, features or drop ('a,b' or a list; None: none), each in the header."""
     names = [n.strip() for n in (names.split(",") if isinstance(names, str) else names or [])]
-    missing = [n for n in names if n not in header]
+    present = set(header)
+    missing = [n for n in names if n not in present]
     if missing:
-        raise _err(path, f"no {what} column {_names(missing)}; the columns are {_names(header)}")
+        one = " (the header is one column: baremlp reads tables delimited by ',', ';' or tab)" if len(header) == 1 else ""
+        raise _err(path, f"no {what} column {_names(missing)}; the columns are {_names(header)}{one}")
     return names
 
 
@@ -170,10 +159,12 @@ def from_csv(path, target, *, task=None, classes=None, inputs=None, features=Non
     chosen, dropped = _columns(path, header, features, "features"), _columns(path, header, drop, "drop")
     if set(chosen) & set(targets + dropped):
         raise _err(path, f"features {_names(chosen)} name a target or a dropped column: expected inputs only")
-    rest = chosen or [c for c in header if c not in targets and c not in dropped]
+    left_out = set(targets + dropped)
+    rest = chosen or [c for c in header if c not in left_out]
     if inputs is not None:
         inputs = list(inputs)
-        lacking, extra = [c for c in inputs if c not in rest], [c for c in rest if c not in inputs]
+        have, want = set(rest), set(inputs)
+        lacking, extra = [c for c in inputs if c not in have], [c for c in rest if c not in want]
         if lacking or extra:
             raise _err(path, f"test data columns differ from training: missing {_names(lacking)}, "
                        f"unexpected {_names(extra)} (training inputs: {_names(inputs)})")
@@ -181,7 +172,7 @@ def from_csv(path, target, *, task=None, classes=None, inputs=None, features=Non
     if not inputs:
         raise _err(path, f"no input columns left: every column is a target ({_names(targets)})")
     j = header.index(targets[0])
-    task = _task(path, task, classes, len(targets), lambda: [r[j] for r in rows])
+    task = _task(path, task, classes, len(targets), lambda: [r[j] for r in rows], targets[0])
     x = _numbers(path, header, rows, lines, inputs, dtype,
                  hint=lambda c: f" (leave the column out with drop={c!r} (--drop {c}), or choose the inputs with features (--features))")
     if task == "regression":
@@ -236,7 +227,7 @@ def from_npz(path, *, task=None, classes=None, dtype=torch.float32) -> Table:
     inputs = [f"x{j}" for j in range(x.shape[1])]
     targets = ["y"] if y.ndim == 1 else [f"y{j}" for j in range(y.shape[1])]
     labels = lambda: [_label(v) for v in y.reshape(-1).tolist()]  # noqa: E731
-    task = _task(path, task, classes, len(targets), lambda: None if y.dtype.kind == "f" else labels())
+    task = _task(path, task, classes, len(targets), lambda: None if y.dtype.kind == "f" else labels(), "y")
     xt = _tensor(path, "x", x, dtype)
     if task == "regression":
         return Table(xt, _tensor(path, "y", y, dtype).reshape(len(y), -1), inputs, targets, task, None)
@@ -254,7 +245,8 @@ def read_inputs(path, inputs, *, dtype=torch.float32) -> torch.Tensor:
             raise _err(path, f"array has shape {x.shape}, expected (rows, {len(inputs)}) for inputs {_names(inputs)}")
         return _tensor(path, "x", x, dtype)
     header, rows, lines = _read_csv(path)
-    missing = [c for c in inputs if c not in header]
+    present = set(header)
+    missing = [c for c in inputs if c not in present]
     if missing:
         raise _err(path, f"the network's input columns are missing: {_names(missing)}")
     return _numbers(path, header, rows, lines, inputs, dtype)

@@ -29,6 +29,22 @@ def load(path):
     return checkpoint.model_from(tensors, meta), settings, meta, Scaling.from_tensors(tensors)
 
 
+def check_inputs(net, x, inputs, what):
+    """Refuses x unless it is (N, fan_in) for net: every entry point calls this before scaling x, since
+    the checkpoint's statistics (fan_in,) would broadcast a 1-column table into a score, silently.
+    inputs: the network's input names (the message names them); what: the data, as the caller knows it."""
+    width, got = net.sizes[0], x.shape[-1] if x.dim() else 1
+    if x.dim() != 2 or got != width:
+        names = ", ".join(inputs[:8]) + (f", … ({len(inputs)} in all)" if len(inputs) > 8 else "")
+        raise UsageError(f"{what} has {got} value{'s' * (got != 1)} per sample but the network expects {width} ({names})")
+    return x
+
+
+def input_names(net, meta):
+    """The network's input column names: the checkpoint's, or x1, x2, ... for data without names."""
+    return meta.get("inputs") or [f"x{i + 1}" for i in range(net.sizes[0])]
+
+
 def evaluate_checkpoint(path, *, dataset=None, data=None, target=None, data_dir=None):
     """Loss (and accuracy, per-class accuracy, confusion matrix; or RMSE and R² in the data's units) of a
     checkpoint on held-out data: the test split of its data set (fresh samples for the built-in ones, the
@@ -39,14 +55,15 @@ def evaluate_checkpoint(path, *, dataset=None, data=None, target=None, data_dir=
         if not table_path:
             raise UsageError(f"this network was trained on {s.data} and has no test table: "
                              "pass data (--data), a table of held-out rows")
-        table = read_table(table_path, target or s.target, task=s.task, classes=meta.get("classes"),
+        task = "classification" if meta.get("classes") else "regression"  # the network's, never inferred anew
+        table = read_table(table_path, target or s.target, task=task, classes=meta.get("classes"),
                            inputs=meta.get("inputs"), features=s.features, drop=s.drop, dtype=net.dtype)
-        x, y = table.x, table.y
+        x, y = check_inputs(net, table.x, input_names(net, meta), f"data {table_path}"), table.y
     else:
         s = dataclasses.replace(s, dataset=dataset or s.dataset, data_dir=data_dir or s.data_dir,
                                 val_fraction=0.0, patience=0, standardize=False)  # all of the test split
         d = load_data(s)
-        x, y = d.x_test, d.y_test
+        x, y = check_inputs(net, d.x_test, input_names(net, meta), f"data set {s.dataset!r}"), d.y_test
     if bool(meta.get("classes")) == y.dtype.is_floating_point:
         trained, found = ("classification", "real-valued targets") if meta.get("classes") else ("regression", "class labels")
         raise UsageError(f"this network was trained for {trained}, but the data holds {found}")
@@ -61,8 +78,7 @@ def predict(path, *, values=None, path_in=None):
     """Outputs for new inputs, as (header, rows): regression outputs, or the class and its probabilities.
     values: one sample as 'a,b,...'; path_in: a CSV with the input columns, or .npy / .npz."""
     net, s, meta, scaling = load(path)
-    width = net.sizes[0]
-    inputs = meta.get("inputs") or [f"x{i + 1}" for i in range(width)]
+    width, inputs = net.sizes[0], input_names(net, meta)
     if values is not None:
         try:
             x = torch.tensor([[float(v) for v in values.split(",")]], dtype=net.dtype)
@@ -70,8 +86,7 @@ def predict(path, *, values=None, path_in=None):
             raise UsageError(f"input {values!r} invalid: expected {width} comma-separated numbers") from None
     else:
         x = read_inputs(path_in, inputs, dtype=net.dtype)
-    if x.dim() != 2 or x.shape[1] != width:
-        raise UsageError(f"input has {x.shape[-1]} values per sample but the network expects {width} ({', '.join(inputs)})")
+    check_inputs(net, x, inputs, "input")
     if not torch.isfinite(x).all():
         raise UsageError("input holds NaN or infinite values: expected finite numbers")
     with torch.inference_mode():

@@ -22,9 +22,19 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 
 from ..errors import UsageError, number
 from ..model import MLP
-from ..train import TrainState, train
+from ..train import Diverged, TrainState, likely_cause, train
 
 DTYPES = ("float32", "float64")
+SCALE = "scale X with sklearn.preprocessing.StandardScaler, as in make_pipeline(StandardScaler(), {}(...))"
+
+
+def check_validation_size(fraction, n):
+    """Refuses early stopping whose held-out share would be under 2 samples (train_test_split holds out
+    ceil(fraction · n)): no score could rank the epochs.  scikit-learn's words, with the numbers."""
+    held = math.ceil(fraction * n)
+    if held < 2:
+        raise UsageError(f"The validation set is too small: validation_fraction {fraction:g} of {n} samples holds "
+                         f"{held}, expected at least 2. Increase 'validation_fraction' or the size of your dataset.")
 
 
 class BaseMLP(BaseEstimator):
@@ -61,37 +71,63 @@ class BaseMLP(BaseEstimator):
         return self._fit(X, y, incremental=False)
 
     def _fit(self, X, y, incremental, classes=None):
-        """fit (incremental=False) or partial_fit (incremental=True: one epoch on X, y)."""
+        """fit (incremental=False) or partial_fit (incremental=True: one epoch on X, y).  Whatever stops
+        training (the rule, Ctrl-C, an exception), the network ends in the data's units (the regressor's
+        fold), with early stopping's best weights; Ctrl-C returns the model, as scikit-learn's MLP does."""
         hidden = self._check_params()
         fresh = not hasattr(self, "net_") or not (incremental or self.warm_start)
+        if not fresh:
+            self._check_same_network(hidden)
         X, y = validate_data(self, X, y, reset=fresh, dtype=(np.float64, np.float32), **self._y_checks)
+        stop_early = self.early_stopping and not incremental
+        if stop_early:
+            check_validation_size(self.validation_fraction, len(X))
         y = self._targets(y, fresh, classes)  # (N,) class indices or (N, outputs) reals
         if fresh:
-            self._start([X.shape[1], *hidden, self.n_outputs_])
+            self._start([X.shape[1], *hidden, self.n_outputs_])  # a new network, whose outputs are z until the fold
         else:
             self._rescale(to_y=False)  # training goes on in the units it started in
-        val = None
-        if self.early_stopping and not incremental:
-            classify = self.loss == "cross-entropy"  # then every class keeps its share, as scikit-learn splits
-            X, X_val, y, y_val = train_test_split(X, y, test_size=self.validation_fraction, random_state=self.seed_,
-                                                  stratify=y if classify else None)
-            val = self._tensor(X_val), self._tensor(y_val)
-            if self.validation_scores_ is None:  # the first fit that stops on a validation score
-                self.validation_scores_, self._best = [], -math.inf
-        self._stale = 0  # epochs in a row without improvement
-        train(self.net_, self._tensor(X), self._tensor(y), loss=self.loss, lr=self.learning_rate_init,
-              epochs=self.state_.epoch + (1 if incremental else self.max_iter),  # the epoch to end after
-              batch_size=min(200, len(X)) if self.batch_size == "auto" else self.batch_size, reg=self.reg,
-              seed=self.seed_, momentum=self.momentum, engine=self.engine, state=self.state_, shuffle=self.shuffle,
-              callback=lambda record, state: self._after_epoch(record, state, val))
-        if val is not None:
-            self.net_.load_state_dict(self._best_params)  # the best epoch's weights, as scikit-learn keeps them
-        self._rescale(to_y=True)
-        self.n_iter_, self.loss_ = self.state_.epoch, self.loss_curve_[-1]
-        if not incremental and self._stale <= self.n_iter_no_change:
+        val, interrupted, self._stale = None, False, 0  # _stale: epochs in a row without improvement
+        try:
+            if stop_early:
+                classify = self.loss == "cross-entropy"  # then every class keeps its share, as scikit-learn splits
+                X, X_val, y, y_val = train_test_split(X, y, test_size=self.validation_fraction,
+                                                      random_state=self.seed_, stratify=y if classify else None)
+                val = self._tensor(X_val), self._tensor(y_val)
+                if self.validation_scores_ is None:  # the first fit that stops on a validation score
+                    self.validation_scores_, self._best = [], -math.inf
+            x, y = self._tensor(X), self._tensor(y)
+            train(self.net_, x, y, loss=self.loss, lr=self.learning_rate_init,
+                  epochs=self.state_.epoch + (1 if incremental else self.max_iter),  # the epoch to end after
+                  batch_size=min(200, len(X)) if self.batch_size == "auto" else self.batch_size, reg=self.reg,
+                  seed=self.seed_, momentum=self.momentum, engine=self.engine, state=self.state_,
+                  shuffle=self.shuffle, callback=lambda record, state: self._after_epoch(record, state, val))
+        except KeyboardInterrupt:
+            interrupted = True
+            warnings.warn("Training interrupted by user.")  # scikit-learn's words; the model is kept as it stands
+        except Diverged as e:  # the cure in a scikit-learn user's words, not the CLI's
+            lr = self.learning_rate_init
+            advice = {"cure": SCALE.format(type(self).__name__), "rate": "learning_rate_init", "init": "init"}
+            raise Diverged(e.step, e.epoch, lr, likely_cause(x, y, e.step, lr, advice)
+                           or f"try a smaller learning_rate_init than {lr:g}") from None
+        finally:
+            if val is not None and getattr(self, "_best_params", None) is not None:
+                self.net_.load_state_dict(self._best_params)  # the best epoch's weights, as scikit-learn keeps them
+            self._rescale(to_y=True)
+        if not (incremental or interrupted) and self._stale <= self.n_iter_no_change:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                           "optimization hasn't converged yet.", ConvergenceWarning)
         return self
+
+    def _check_same_network(self, hidden):
+        """warm_start and partial_fit go on with net_ as it is, so a changed shape or dtype is refused
+        rather than ignored (a fresh fit takes it)."""
+        fitted = {"hidden_layer_sizes": tuple(self.net_.sizes[1:-1]), "dtype": str(self.net_.dtype).split(".")[-1]}
+        for name, asked in (("hidden_layer_sizes", tuple(hidden)), ("dtype", self.dtype)):
+            if asked != fitted[name]:
+                raise UsageError(f"{name} {asked!r} differs from the fitted network's {fitted[name]!r}: warm_start "
+                                 f"and partial_fit go on with the network as it is; set {name} back to "
+                                 f"{fitted[name]!r}, or fit with warm_start=False for a new network")
 
     def _check_params(self):
         """Checks what baremlp.train and baremlp.MLP do not check under these names; returns the hidden sizes."""
@@ -118,7 +154,7 @@ class BaseMLP(BaseEstimator):
         self.state_ = TrainState()  # epochs done and momentum buffers: partial_fit and warm_start go on from them
         self.loss_curve_, self.best_loss_ = [], math.inf
         self.validation_scores_ = self.best_validation_score_ = None
-        self._best = -math.inf  # the best s_t so far
+        self._best, self._best_params = -math.inf, None  # the best s_t so far, and its weights (early stopping)
 
     def _rescale(self, to_y):
         """The regressor puts its target scaling in or out of the output layer; nothing to do here."""
@@ -126,6 +162,7 @@ class BaseMLP(BaseEstimator):
     def _after_epoch(self, record, state, val):
         """After each epoch (baremlp.train's callback): record it and apply the rule; True stops."""
         self.loss_curve_.append(record["loss"])
+        self.n_iter_, self.loss_ = state.epoch, record["loss"]  # current even if training stops by an exception
         if val is None:
             s = -record["loss"]
             self.best_loss_ = min(self.best_loss_, record["loss"])
