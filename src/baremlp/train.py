@@ -80,7 +80,7 @@ def divergence(J, epoch, lr, x, y):
 def epoch_objective(losses, sizes, n):
     """The epoch's J: each step's J (..., steps) weighted by its batch's share of the n samples, so
     that a short last batch counts for its size; (...) is one value per member of a population."""
-    return (losses * sizes).sum(-1) / n
+    return (losses * sizes).sum(-1).double() / n  # the sum in the network's dtype, the mean in float64
 
 
 def epoch_record(epoch, J, lr, lam, accuracy=None, **more):
