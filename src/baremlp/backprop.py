@@ -14,7 +14,7 @@ step costs a fraction of autograd's.
 import torch
 
 from . import ops
-from .errors import UsageError, check_data, number
+from .errors import UsageError, check_data, check_fit, number
 from .model import build_layers, forward, pre_activations
 from .ops import make_loss
 
@@ -84,6 +84,7 @@ def gradcheck(net, x, y, *, loss="mse", reg=0.0, samples=32, probes=20, margin=1
     number("reg", reg, low=0)
     for name, value in (("samples", samples), ("probes", probes)):
         number(name, value, low=1, whole=True)
+    check_fit(loss, y)  # train()'s checks, in its order: a loss that cannot fit y is named as such
     x, y = check_data(net, x, y)
     f64 = [p.detach().to(torch.float64, copy=True) for p in net.parameters]  # probed in place below
     with torch.no_grad():
