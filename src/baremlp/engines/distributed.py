@@ -84,10 +84,10 @@ def check(batch_size, device_setting, size, local_size):
     if device.type == "cuda" and size > 1:
         if device.index is not None:
             raise UsageError(f"device {device_setting!r} with {size} processes: each process takes the GPU of its "
-                             "LOCAL_RANK, so expected --device cuda")
+                             "LOCAL_RANK, so expected device 'cuda' (--device cuda)")
         if local_size > torch.cuda.device_count():
             raise UsageError(f"{local_size} processes with device {device_setting!r}, but this machine has "
-                             f"{torch.cuda.device_count()} GPU(s), one per process: start fewer, or use --device cpu")
+                             f"{torch.cuda.device_count()} GPU(s), one per process: start fewer, or use device 'cpu' (--device cpu)")
     return device
 
 

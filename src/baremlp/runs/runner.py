@@ -117,7 +117,7 @@ def _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard):
         folder.check_new(overwrite)  # before the data loads: the mistake is told at once
     elif folder and folder.diverged():
         raise UsageError(f"{out} holds a run that diverged: nothing to resume; start it anew with other "
-                         f"settings (resume=False; baremlp train --out {out} ...)")
+                         f"settings and resume=False (baremlp train --out {out} without --resume)")
     board = Board(out) if tensorboard else None
     data, loss, net = prepare(s, group.device if group else None)
     state, prior, seconds, finished = open_run(folder, s, net, data, resume, overwrite, log)
@@ -131,7 +131,7 @@ def _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard):
     log(describe(s, net, data, loss) + (f", on {group.size} processes" if group else ""))
     if big := unscaled(data.x, data.y):
         log(f"note: unscaled {big}: SGD steps on them are huge (dead ReLUs, divergence); "
-            "--standardize scales them to mean 0, std 1")
+            "standardize=True (--standardize) scales them to mean 0, std 1")
     t0 = time.perf_counter() - seconds  # train_seconds counts the whole run, across resumes
     val = (data.x_val, data.y_val) if data.x_val is not None else None
     try:
