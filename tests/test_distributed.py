@@ -161,6 +161,26 @@ def test_bad_input_gets_one_line_and_status_2(argv, message):
     assert done.stderr.startswith(message) and done.stderr.count("\n") == 1
 
 
+def test_check_steps_is_refused_before_a_process_starts_or_a_file_is_written(tmp_path):
+    t0 = time.time()
+    done = baremlp("train", "--dataset", "square", "--epochs", "1", "--check-steps", "--nproc", "2",
+                   "--out", str(tmp_path / "run"))
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr == ("error: check_steps re-evaluates every step in one process: run it without --nproc or "
+                           "torchrun\n")
+    assert not (tmp_path / "run").exists() and time.time() - t0 < 20  # no torchrun: nothing started
+
+
+def test_check_steps_in_a_rank_is_refused_before_the_run_folder(tmp_path, monkeypatch):
+    """Under torchrun itself, each rank refuses it as it joins, before rank 0 writes anything."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(UsageError, match="check_steps re-evaluates every step in one process"):
+        run(Settings(dataset="square", batch_size=64, check_steps=True), str(tmp_path / "run"), log=lambda *a: None)
+    assert not (tmp_path / "run").exists()
+
+
 def test_checks_in_python():
     assert distributed.check(64, "cpu", 2, 2) == torch.device("cpu")
     assert distributed.check(1, "cpu", 1, 1) == torch.device("cpu")  # one process: per-sample SGD as ever

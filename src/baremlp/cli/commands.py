@@ -49,7 +49,7 @@ def cmd_train(args):
 def launch(args, settings, out):
     """--nproc N: the same command in N processes through torchrun, once what they would refuse is
     checked here (so that a mistake is one line, not N failing processes)."""
-    distributed.check(settings.batch_size, settings.device, args.nproc, args.nproc)
+    distributed.check(settings.batch_size, settings.device, args.nproc, args.nproc, settings.check_steps)
     if out and not args.resume:
         RunFolder(out).check_new(args.overwrite)
     try:

@@ -54,7 +54,7 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
 
     Started by torchrun with several processes, every process trains (baremlp.distributed) and rank 0
     alone reads and writes the run folder and prints; the others return (net, None)."""
-    group = distributed.join(s.device, s.batch_size)
+    group = distributed.join(s.device, s.batch_size, s.check_steps)
     try:
         if group and group.rank:
             out, log, progress, tensorboard = None, lambda *a: None, False, False
