@@ -149,6 +149,42 @@ def test_kill_9_of_a_rank_stops_the_run_and_resume_continues(tmp_path, rank):
         assert max_difference({k: resumed[k] for k in whole}, whole) < 1e-5
 
 
+def test_the_ranks_die_with_a_sigkilled_launcher(tmp_path):
+    """torchrun's agent is the launcher process itself; SIGKILLed, it stops nothing, so each rank holds
+    a lifeline to it (engines.lifeline) and dies with it, before it can finish and write summary.json."""
+    folder = tmp_path / "run"
+    proc = baremlp("train", *flags(SQUARE | {"epochs": 300}), "--nproc", "2", "--out", str(folder), wait=False)
+    ranks = {}
+    try:
+        deadline = time.time() + 120
+        while epochs_done(folder) < 1 and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.01)
+        ranks = rank_pids(proc.pid)
+        assert sorted(ranks) == [0, 1] and all(os.getpgid(pid) == pid for pid in ranks.values())  # sessions of their own
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.time() + 5
+        while any(alive(pid) for pid in ranks.values()) and time.time() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in ranks.values() if alive(pid)]
+        time.sleep(1)
+        assert not (folder / "summary.json").exists() and epochs_done(folder) < 300
+    finally:
+        proc.kill()
+        for pid in ranks.values():  # no orphans left behind, whatever failed
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def alive(pid):
+    """A process not yet gone (a zombie, its parent dead, is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--nproc", "0"], "error: baremlp train: argument --nproc: '0' invalid: expected a whole number ≥ 1"),
     (["--nproc", "3", "--batch-size", "2"], "error: batch_size 2 is smaller than the 3 processes"),

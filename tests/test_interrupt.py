@@ -53,3 +53,38 @@ def test_ctrl_c_while_training(tmp_path):
     errors = [line for line in stderr.replace("\r", "\n").splitlines() if line.startswith("error:")]
     assert errors == [f"error: interrupted; {run} keeps the checkpoint of the last finished epoch: continue with "
                       f"'baremlp train --resume {run}'"]
+
+
+# A Ctrl-C while C extensions load may be dropped by the library that was loading, or come out as
+# another error (numpy: "cannot load module more than once per process"); both were seen, about
+# one Ctrl-C in six in the first second.  Here an import hook plays that library, in a fresh process.
+LIBRARY = """
+import builtins, os, signal, sys, time
+real = builtins.__import__
+def loading(name, *args, **kwargs):
+    if name == "torch" and not hasattr(builtins, "done"):
+        builtins.done = True
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt as e:
+            {what}
+    return real(name, *args, **kwargs)
+builtins.__import__ = loading
+sys.argv = ["baremlp", "train", "--epochs", "1000"]
+from baremlp.cli import main
+sys.exit(main())
+"""
+
+
+def test_a_ctrl_c_that_a_library_drops_while_loading_still_counts():
+    done = subprocess.run([sys.executable, "-c", LIBRARY.format(what="pass")], capture_output=True, text=True,
+                          timeout=120)
+    assert (done.returncode, done.stderr) == (130, "error: interrupted\n")
+
+
+def test_a_ctrl_c_that_comes_out_as_another_error_while_loading():
+    what = "raise ImportError('cannot load module more than once per process') from e"
+    done = subprocess.run([sys.executable, "-c", LIBRARY.format(what=what)], capture_output=True, text=True,
+                          timeout=120)
+    assert (done.returncode, done.stderr) == (130, "error: interrupted\n")

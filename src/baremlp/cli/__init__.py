@@ -20,21 +20,41 @@ def show_note(message, category, filename, lineno, file=None, line=None):
     print(f"note: {message}", file=sys.stderr)
 
 
+interrupted = False  # a Ctrl-C came (on_interrupt): one that a library caught while loading still counts
+
+
+def on_interrupt(signum, frame):
+    """Python's own answer to SIGINT, KeyboardInterrupt, and a note that it came."""
+    global interrupted
+    interrupted = True
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
     """The `baremlp` command; returns its exit status.  argv None: the command line of this process,
     which is then the command's own (the console script, `python -m baremlp`, a rank under torchrun).
 
     A Ctrl-C at any moment, torch's seconds of loading included (hence the imports inside command()),
-    ends it with one line and status 130."""
+    ends it with one line and status 130: while C extensions load, a KeyboardInterrupt may come out
+    as another error (numpy's "cannot load module more than once") or be dropped, so whether one
+    came is noted apart (on_interrupt) and looked at once the imports are done."""
     own = argv is None
+    if own and signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where SIGINT is ignored (&)
+        signal.signal(signal.SIGINT, on_interrupt)
+    ranks = int(os.environ.get("WORLD_SIZE", 1))  # as distributed.world_size(), which may not be loaded yet
     try:
+        if own and ranks > 1:  # a rank that torchrun started: it ends with torchrun (or --nproc's launcher)
+            from ..engines import lifeline
+            lifeline.hold()
         return command(sys.argv[1:] if own else argv)
-    except KeyboardInterrupt as e:
+    except BaseException as e:
+        if not (isinstance(e, KeyboardInterrupt) or interrupted):
+            raise  # SystemExit (--help), or what command() lets through
         if own:  # a second Ctrl-C while this one is told: gone at once, without a traceback
             signal.signal(signal.SIGINT, lambda *_: os._exit(130))
-        ranks = int(os.environ.get("WORLD_SIZE", 1))  # as distributed.rank(), which may not be loaded yet
         if ranks == 1 or os.environ.get("RANK", "0") == "0":  # Ctrl-C reaches every process: rank 0 tells it
-            print(f"error: {str(e) or 'interrupted'}", file=sys.stderr)
+            said = isinstance(e, KeyboardInterrupt) and str(e)  # cmd_train's says where the run stands
+            print(f"error: {said or 'interrupted'}", file=sys.stderr)
         return 130
 
 
@@ -46,6 +66,8 @@ def command(argv):
     from .flags import join_negative_values
     from .parser import build_parser
 
+    if interrupted:  # a Ctrl-C while they loaded, which one of them caught
+        raise KeyboardInterrupt
     argv = join_negative_values(argv)
     if argv[:1] == ["--"]:  # torchrun -m baremlp -- train ...: the "--" that keeps torchrun off our flags
         argv = argv[1:]

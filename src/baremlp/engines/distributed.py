@@ -25,6 +25,7 @@ import torch
 import torch.distributed as dist
 
 from .. import backprop, ops
+from . import lifeline
 from ..errors import UsageError
 from ..model import build_layers, resolve_device
 from ..sgd import update
@@ -105,6 +106,7 @@ def join(device_setting, batch_size, check_steps=False):
     size = world_size()
     if size == 1:
         return None
+    lifeline.hold()  # this rank ends with torchrun's agent (or --nproc's launcher), SIGKILLed or not
     device = check(batch_size, device_setting, size, int(os.environ["LOCAL_WORLD_SIZE"]), check_steps)
     if device.type == "cuda":
         device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
