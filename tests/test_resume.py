@@ -95,7 +95,8 @@ def test_bad_checkpoint_named_in_error(tmp_path, damage):
 def test_ctrl_c_says_how_to_resume(tmp_path):
     run = tmp_path / "run"
     proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "baremlp"), "train", *ARGS, "--out", str(run)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal has it
     deadline = time.time() + 120
     while epochs_done(run) < 2 and time.time() < deadline:
         time.sleep(0.005)
