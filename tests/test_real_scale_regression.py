@@ -81,7 +81,7 @@ def test_targets_are_scaled_with_the_training_split_only():
 def test_unscaled_data_gets_a_note_at_the_start(capsys):
     assert main(["train", "--data", PRICES, "--target", "price", "--epochs", "1"]) == 0
     assert ("note: unscaled inputs up to 160 and targets up to 438: SGD steps on them are huge "
-            "(dead ReLUs, divergence); --standardize scales them" in capsys.readouterr().out)
+            "(dead ReLUs, divergence); standardize=True (--standardize) scales them" in capsys.readouterr().out)
 
 
 def test_a_checkpoint_of_the_previous_version_predicts_and_evaluates_as_it_did(tmp_path, capsys):

@@ -31,7 +31,7 @@ def epochs_done(folder):
         return 0
 
 
-@pytest.mark.parametrize("kill_after", [0, 3])
+@pytest.mark.parametrize("kill_after", [pytest.param(0, marks=pytest.mark.slow), 3])  # 15 s each
 def test_kill_9_then_resume_equals_uninterrupted(tmp_path, kill_after):
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     assert baremlp("train", *ARGS, "--out", str(whole)).returncode == 0
