@@ -13,7 +13,7 @@ def compiled_ok():
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(batch_size=1, momentum=0.0, reg=0.0),
+    pytest.param(dict(batch_size=1, momentum=0.0, reg=0.0), marks=pytest.mark.slow),  # test_defaults runs it
     dict(batch_size=7, momentum=0.9, reg=0.01),  # 7 does not divide 200: a partial last batch
 ])
 def test_compiled_equals_eager_after_an_epoch(compiled_ok, kwargs):

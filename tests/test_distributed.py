@@ -17,6 +17,7 @@ import torch
 
 from baremlp import UsageError
 from baremlp.runs import checkpoint
+from baremlp.cli import launcher, main
 from baremlp.engines import distributed
 from baremlp.model import MLP
 from baremlp.runs.runner import run
@@ -149,16 +150,71 @@ def test_kill_9_of_a_rank_stops_the_run_and_resume_continues(tmp_path, rank):
         assert max_difference({k: resumed[k] for k in whole}, whole) < 1e-5
 
 
+def test_the_ranks_die_with_a_sigkilled_launcher(tmp_path):
+    """torchrun's agent is the launcher process itself; SIGKILLed, it stops nothing, so each rank holds
+    a lifeline to it (engines.lifeline) and dies with it, before it can finish and write summary.json."""
+    folder = tmp_path / "run"
+    proc = baremlp("train", *flags(SQUARE | {"epochs": 300}), "--nproc", "2", "--out", str(folder), wait=False)
+    ranks = {}
+    try:
+        deadline = time.time() + 120
+        while epochs_done(folder) < 1 and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.01)
+        ranks = rank_pids(proc.pid)
+        assert sorted(ranks) == [0, 1] and all(os.getpgid(pid) == pid for pid in ranks.values())  # sessions of their own
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.time() + 5
+        while any(alive(pid) for pid in ranks.values()) and time.time() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in ranks.values() if alive(pid)]
+        time.sleep(1)
+        assert not (folder / "summary.json").exists() and epochs_done(folder) < 300
+    finally:
+        proc.kill()
+        for pid in ranks.values():  # no orphans left behind, whatever failed
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def alive(pid):
+    """A process not yet gone (a zombie, its parent dead, is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--nproc", "0"], "error: baremlp train: argument --nproc: '0' invalid: expected a whole number ≥ 1"),
     (["--nproc", "3", "--batch-size", "2"], "error: batch_size 2 is smaller than the 3 processes"),
     (["--nproc", "2", "--batch-size", "1"],
      "error: batch_size 1 with 2 processes: per-sample SGD updates after every sample, so a step has one sample"),
 ])
-def test_bad_input_gets_one_line_and_status_2(argv, message):
-    done = baremlp("train", "--dataset", "square", "--epochs", "1", *argv)
-    assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.startswith(message) and done.stderr.count("\n") == 1
+def test_bad_input_gets_one_line_and_status_2(argv, message, capsys):  # in this process: refused before torchrun
+    assert main(["train", "--dataset", "square", "--epochs", "1", *argv]) == 2
+    done = capsys.readouterr()
+    assert done.out == "" and done.err.startswith(message) and done.err.count("\n") == 1
+
+
+def test_check_steps_is_refused_before_a_process_starts_or_a_file_is_written(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(launcher, "launch", lambda *a: pytest.fail("torchrun started"))
+    assert main(["train", "--dataset", "square", "--epochs", "1", "--check-steps", "--nproc", "2",
+                 "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr() == ("", "error: check_steps re-evaluates every step in one process: run it without "
+                                   "--nproc or torchrun\n")
+    assert not (tmp_path / "run").exists()
+
+
+def test_check_steps_in_a_rank_is_refused_before_the_run_folder(tmp_path, monkeypatch):
+    """Under torchrun itself, each rank refuses it as it joins, before rank 0 writes anything."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(UsageError, match="check_steps re-evaluates every step in one process"):
+        run(Settings(dataset="square", batch_size=64, check_steps=True), str(tmp_path / "run"), log=lambda *a: None)
+    assert not (tmp_path / "run").exists()
 
 
 def test_checks_in_python():

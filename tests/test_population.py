@@ -70,6 +70,7 @@ def test_members_with_their_own_lr_reg_and_noise(monkeypatch):
         assert_same_run(mine, single(SMALL.replace(seed=1, lr=lr, reg=reg, noise=noise)))
 
 
+@pytest.mark.slow  # 20 s on 2 cores, most of it compiling the vmapped scan for cross-entropy
 def test_classification_with_momentum_a_schedule_and_a_partial_batch():
     s = Settings(dataset="square", n=60, hidden=(8,), init="he", lr=0.05, momentum=0.9, schedule="cosine",
                  batch_size=7, epochs=2, reg=0.001)  # 7 does not divide 60: a last batch of 4

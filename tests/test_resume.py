@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from baremlp import UsageError
+from baremlp.cli import main
 from baremlp.runs import checkpoint, folder as rundir, inference, runner
 from baremlp.runs.settings import Settings
 from baremlp.model import MLP
@@ -31,7 +32,7 @@ def epochs_done(folder):
         return 0
 
 
-@pytest.mark.parametrize("kill_after", [0, 3])
+@pytest.mark.parametrize("kill_after", [pytest.param(0, marks=pytest.mark.slow), 3])  # 15 s each
 def test_kill_9_then_resume_equals_uninterrupted(tmp_path, kill_after):
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     assert baremlp("train", *ARGS, "--out", str(whole)).returncode == 0
@@ -95,7 +96,8 @@ def test_bad_checkpoint_named_in_error(tmp_path, damage):
 def test_ctrl_c_says_how_to_resume(tmp_path):
     run = tmp_path / "run"
     proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "baremlp"), "train", *ARGS, "--out", str(run)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal has it
     deadline = time.time() + 120
     while epochs_done(run) < 2 and time.time() < deadline:
         time.sleep(0.005)
@@ -108,17 +110,18 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
     assert meta["epoch"] >= 1  # the metrics line of epoch 2 is written just before its checkpoint
 
 
-def test_fresh_run_refuses_a_used_folder_and_resume_of_a_finished_run_changes_nothing(tmp_path):
-    run = tmp_path / "run"
-    assert baremlp("train", "--n", "50", "--epochs", "2", "--quiet", "--out", str(run)).returncode == 0
+def test_fresh_run_refuses_a_used_folder_and_resume_of_a_finished_run_changes_nothing(tmp_path, capsys):
+    run = tmp_path / "run"  # in this process: four console-script starts cost 10 s
+    assert main(["train", "--n", "50", "--epochs", "2", "--quiet", "--out", str(run)]) == 0
     before = (run / "summary.json").read_text()
-    done = baremlp("train", "--n", "50", "--epochs", "3", "--quiet", "--out", str(run))
-    assert done.returncode == 2 and f"{run} already holds a run: continue it with resume=True (--resume" in done.stderr
-    done = baremlp("train", "--resume", str(run))
-    assert done.returncode == 0 and "finished already" in done.stdout
+    capsys.readouterr()
+    assert main(["train", "--n", "50", "--epochs", "3", "--quiet", "--out", str(run)]) == 2
+    assert f"{run} already holds a run: continue it with resume=True (--resume" in capsys.readouterr().err
+    assert main(["train", "--resume", str(run)]) == 0
+    assert "finished already" in capsys.readouterr().out
     assert (run / "summary.json").read_text() == before
-    done = baremlp("train", "--n", "50", "--epochs", "3", "--quiet", "--out", str(run), "--overwrite")
-    assert done.returncode == 0 and json.loads((run / "summary.json").read_text())["epochs_run"] == 3
+    assert main(["train", "--n", "50", "--epochs", "3", "--quiet", "--out", str(run), "--overwrite"]) == 0
+    assert json.loads((run / "summary.json").read_text())["epochs_run"] == 3
 
 
 @pytest.mark.parametrize("die_after", [3, 5])

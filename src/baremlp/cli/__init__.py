@@ -8,16 +8,10 @@
 Errors a user can cause print one line `error: ...` and exit with status 2 (bad usage or input)
 or 1 (a failure while running, or a bug: then the line says so); --debug shows the traceback instead.
 """
+import os
+import signal
 import sys
 import warnings
-
-from ..engines import distributed
-from ..errors import UsageError
-from ..train import Diverged
-from . import launcher
-from .flags import join_negative_values
-from .parser import build_parser
-
 
 BUG = "a bug, not your input: --debug shows where; please report it"
 
@@ -26,8 +20,55 @@ def show_note(message, category, filename, lineno, file=None, line=None):
     print(f"note: {message}", file=sys.stderr)
 
 
+interrupted = False  # a Ctrl-C came (on_interrupt): one that a library caught while loading still counts
+
+
+def on_interrupt(signum, frame):
+    """Python's own answer to SIGINT, KeyboardInterrupt, and a note that it came."""
+    global interrupted
+    interrupted = True
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
-    argv = join_negative_values(sys.argv[1:] if argv is None else argv)
+    """The `baremlp` command; returns its exit status.  argv None: the command line of this process,
+    which is then the command's own (the console script, `python -m baremlp`, a rank under torchrun).
+
+    A Ctrl-C at any moment, torch's seconds of loading included (hence the imports inside command()),
+    ends it with one line and status 130: while C extensions load, a KeyboardInterrupt may come out
+    as another error (numpy's "cannot load module more than once") or be dropped, so whether one
+    came is noted apart (on_interrupt) and looked at once the imports are done."""
+    own = argv is None
+    if own and signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where SIGINT is ignored (&)
+        signal.signal(signal.SIGINT, on_interrupt)
+    ranks = int(os.environ.get("WORLD_SIZE", 1))  # as distributed.world_size(), which may not be loaded yet
+    try:
+        if own and ranks > 1:  # a rank that torchrun started: it ends with torchrun (or --nproc's launcher)
+            from ..engines import lifeline
+            lifeline.hold()
+        return command(sys.argv[1:] if own else argv)
+    except BaseException as e:
+        if not (isinstance(e, KeyboardInterrupt) or interrupted):
+            raise  # SystemExit (--help), or what command() lets through
+        if own:  # a second Ctrl-C while this one is told: gone at once, without a traceback
+            signal.signal(signal.SIGINT, lambda *_: os._exit(130))
+        if ranks == 1 or os.environ.get("RANK", "0") == "0":  # Ctrl-C reaches every process: rank 0 tells it
+            said = isinstance(e, KeyboardInterrupt) and str(e)  # cmd_train's says where the run stands
+            print(f"error: {said or 'interrupted'}", file=sys.stderr)
+        return 130
+
+
+def command(argv):
+    from ..engines import distributed
+    from ..errors import UsageError
+    from ..train import Diverged
+    from . import launcher
+    from .flags import join_negative_values
+    from .parser import build_parser
+
+    if interrupted:  # a Ctrl-C while they loaded, which one of them caught
+        raise KeyboardInterrupt
+    argv = join_negative_values(argv)
     if argv[:1] == ["--"]:  # torchrun -m baremlp -- train ...: the "--" that keeps torchrun off our flags
         argv = argv[1:]
     debug = "--debug" in argv
@@ -38,10 +79,6 @@ def main(argv=None):
         status = args.func(args)  # a command may return its exit status (gradcheck: 1 when gradients disagree)
     except SystemExit:
         raise
-    except KeyboardInterrupt as e:
-        if distributed.rank() == 0:  # Ctrl-C reaches every process: rank 0 tells it
-            print(f"error: {e or 'interrupted'}", file=sys.stderr)
-        return 130
     except launcher.WorkerFailed as e:  # one line, if the failed process has not printed its own
         if str(e):
             print(f"error: {e}", file=sys.stderr)

@@ -50,7 +50,7 @@ def cmd_train(args):
 def launch(args, settings, out):
     """--nproc N: the same command in N processes through torchrun, once what they would refuse is
     checked here (so that a mistake is one line, not N failing processes)."""
-    distributed.check(settings.batch_size, settings.device, args.nproc, args.nproc)
+    distributed.check(settings.batch_size, settings.device, args.nproc, args.nproc, settings.check_steps)
     if out and not args.resume:
         RunFolder(out).check_new(args.overwrite)
     try:
@@ -152,11 +152,16 @@ def gradcheck_lines(result):
     """gradcheck's result as the table `baremlp gradcheck` prints: one row per parameter, then the verdict."""
     lines = [f"on {result['samples']} samples with every hidden |u| ≥ {result['margin']:g}; agree when the relative "
              f"error (|difference| over the parameter's max |∂J/∂p|) ≤ {result['tolerance']:g}; finite differences "
-             f"in float64, ε = {result['eps']:g}",
+             f"in float64, ε = {result['eps']:g}, allowed their rounding (L+1)·eps·|J|/ε = {result['fd_error']:.2g}",
              f"{'param':<6}{'shape':<12}{'max|manual−autograd|':>22}{'max|autograd−fd|':>18}{'rel. error':>12}"
              f"{'probed':>10}  verdict"]
     for r in result["rows"]:
+        verdict = ("ok,FD-coarse" if r["fd_coarse"] else "ok") if r["ok"] else "DISAGREE"
         lines.append(f"{r['name']:<6}{str(r['shape']):<12}{r['manual_vs_autograd']:>22.2e}{r['autograd_vs_fd']:>18.2e}"
-                     f"{r['rel_error']:>12.2e}{r['probed']:>10}  {'ok' if r['ok'] else 'DISAGREE'}")
-    lines.append("all gradients agree" if result["ok"] else "some gradients DISAGREE")
+                     f"{r['rel_error']:>12.2e}{r['probed']:>10}  {verdict}")
+    coarse = [r["name"] for r in result["rows"] if r["fd_coarse"]]
+    lines.append(("all gradients agree" if result["ok"] else "some gradients DISAGREE") + (
+        f"; finite differences cannot resolve {', '.join(coarse)} to {result['tolerance']:g} (FD-coarse): |J| = "
+        f"{abs(result['J']):.2g} rounds them by up to {result['fd_error']:.2g}, so there the manual backward is "
+        "checked against autograd alone" if coarse else ""))
     return lines

@@ -17,6 +17,7 @@ from torch.distributed.elastic.multiprocessing.api import SignalException
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 
 from ..engines.distributed import PEER_LOST
+from ..engines.lifeline import LAUNCHER
 from ..errors import UsageError
 
 
@@ -44,6 +45,7 @@ def launch(nproc, argv, out=None):
     for name in list(logging.root.manager.loggerDict):  # torchrun's banners and reports: a failure is told below
         if name.startswith("torch.distributed"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
+    os.environ[LAUNCHER] = str(os.getpid())  # the ranks die with this process, the agent (engines.lifeline)
     try:
         torchrun.run(args)
     except ChildFailedError as e:
@@ -52,6 +54,8 @@ def launch(nproc, argv, out=None):
         if e.sigval == signal.SIGINT:  # Ctrl-C reached the ranks too, and rank 0 has told it
             raise WorkerFailed("", 130) from None
         raise WorkerFailed(f"stopped by {signal.Signals(e.sigval).name}" + resume_hint(out), 128 + e.sigval) from None
+    finally:
+        os.environ.pop(LAUNCHER, None)
 
 
 def failed(failures, nproc, out):

@@ -7,8 +7,10 @@ from ..runs.settings import CHOICES, Settings, recipe_names
 from . import commands
 from .flags import Parser, add_settings_flags, escaped, positive_int
 
-GRADCHECK_FLAGS = ("dataset", "data", "target", "task", "n", "noise", "data_dir", "standardize",  # the data
-                   "hidden", "init", "init_scale", "loss", "reg", "seed", "dtype", "device")  # the network and J
+# gradcheck's settings: train's data flags (but --test-data and --val-fraction: J is on the training
+# set), then the network and J
+GRADCHECK_FLAGS = ("dataset", "data", "target", "features", "drop", "task", "n", "noise", "data_dir", "standardize",
+                   "hidden", "init", "init_scale", "loss", "reg", "seed", "dtype", "device")
 
 
 def add_population_flag(parser):

@@ -9,6 +9,7 @@ batch size, ...).  It updates net's parameters (and the momentum buffers) in pla
     manual.py       the ops' own backwards (baremlp.backprop) in place of autograd
     compiled.py     an epoch per torch.compile'd scan; vmapped over a population's members
     distributed.py  data parallel on torch.distributed: each batch split across processes
+    lifeline.py     a rank dies with torchrun's agent (the --nproc launcher), even one SIGKILLed
 
 The registry, name -> epoch function, is baremlp.train.ENGINES: a new engine is one file here and
 one line there.

@@ -25,6 +25,7 @@ import torch
 import torch.distributed as dist
 
 from .. import backprop, ops
+from . import lifeline
 from ..errors import UsageError
 from ..model import build_layers, resolve_device
 from ..sgd import update
@@ -70,9 +71,11 @@ def rank():
     return int(os.environ.get("RANK", 0)) if world_size() > 1 else 0
 
 
-def check(batch_size, device_setting, size, local_size):
+def check(batch_size, device_setting, size, local_size, check_steps=False):
     """Refuses what `size` processes, `local_size` of them on this machine, cannot do; returns the
-    device the setting means ("cpu", or "cuda" without an index: each process takes its own GPU)."""
+    device the setting means ("cpu", or "cuda" without an index: each process takes its own GPU).
+    The launcher calls it before it starts them, each process as it joins (before any file is written)."""
+    refuse_check_steps(check_steps, size)
     if size > 1 and batch_size == 1:
         raise UsageError(f"batch_size 1 with {size} processes: per-sample SGD updates after every sample, so a step "
                          "has one sample to compute and nothing to share; use one process, or a batch of at least "
@@ -91,14 +94,20 @@ def check(batch_size, device_setting, size, local_size):
     return device
 
 
-def join(device_setting, batch_size):
+def refuse_check_steps(check_steps, size):
+    if check_steps and size > 1:
+        raise UsageError("check_steps re-evaluates every step in one process: run it without --nproc or torchrun")
+
+
+def join(device_setting, batch_size, check_steps=False):
     """The process group of a run that torchrun started with several processes; None for one process.
     The device setting "cpu" means gloo; "cuda" (or "auto" where CUDA is present) means NCCL with
     each rank on the GPU of its LOCAL_RANK."""
     size = world_size()
     if size == 1:
         return None
-    device = check(batch_size, device_setting, size, int(os.environ["LOCAL_WORLD_SIZE"]))
+    lifeline.hold()  # this rank ends with torchrun's agent (or --nproc's launcher), SIGKILLed or not
+    device = check(batch_size, device_setting, size, int(os.environ["LOCAL_WORLD_SIZE"]), check_steps)
     if device.type == "cuda":
         device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
         torch.cuda.set_device(device)
@@ -152,8 +161,7 @@ def broadcast_(tensors):
 def epoch_function(engine, check_steps=False, group=None):
     """The data-parallel engine, its shards' gradients from autograd (eager) or from the ops' own
     backwards (manual); with a group, its all_reduce time is added to group.allreduce_seconds."""
-    if check_steps:
-        raise UsageError("check_steps re-evaluates every step in one process: run it without --nproc or torchrun")
+    refuse_check_steps(check_steps, dist.get_world_size() if dist.is_initialized() else 1)  # train() in a group
     if engine == "compiled":
         warnings.warn("the compiled engine runs an epoch per call, with no place for the all_reduce of every "
                       "step: the processes use the eager data-parallel loop (the same steps)")

@@ -58,7 +58,7 @@ class RunFolder:
             raise UsageError(f"{self.path} is a file: expected a folder for the run (a new one)")
         if self.holds_run() and not overwrite and not self.diverged():
             raise UsageError(f"{self.path} already holds a run: continue it with resume=True (--resume {self.path}), "
-                             "choose a new folder (--out), or replace it with overwrite=True (--overwrite)")
+                             "choose another out folder (--out), or replace it with overwrite=True (--overwrite)")
         if not self.holds_run() and os.path.isdir(self.path) and os.listdir(self.path) and not overwrite:
             raise UsageError(f"{self.path} holds other files and no run: choose a new or empty folder, "
                              "or write the run among them with overwrite=True (--overwrite)")

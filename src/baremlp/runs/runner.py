@@ -28,6 +28,15 @@ def build_net(s: Settings, data, device=None):
                init_scale=s.init_scale, device=device, dtype=getattr(torch, s.dtype))
 
 
+def prepare(s: Settings, device=None):
+    """(data, loss name, network) as the settings describe them, once what train() would refuse of
+    them is refused: a run checks this before its folder is written, gradcheck before it differentiates."""
+    data = datamod.load(s)
+    loss = datamod.loss_for(s.loss, data.classes)
+    check_fit(loss, data.y)  # the check train() makes
+    return data, loss, build_net(s, data, device or resolve_device(s.device))
+
+
 def describe(s: Settings, net, data, loss):
     reg = "" if not s.reg else f", λ {s.reg:g}" + (
         f" for the first {s.reg_epochs} epochs then 0" if s.reg_epochs is not None and s.reg_epochs < s.epochs else "")
@@ -45,7 +54,7 @@ def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, 
 
     Started by torchrun with several processes, every process trains (engines.distributed) and rank 0
     alone reads and writes the run folder and prints; the others return (net, None)."""
-    group = distributed.join(s.device, s.batch_size)
+    group = distributed.join(s.device, s.batch_size, s.check_steps)
     try:
         if group and group.rank:
             out, log, progress, tensorboard = None, lambda *a: None, False, False
@@ -108,13 +117,9 @@ def _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard):
         folder.check_new(overwrite)  # before the data loads: the mistake is told at once
     elif folder and folder.diverged():
         raise UsageError(f"{out} holds a run that diverged: nothing to resume; start it anew with other "
-                         f"settings (resume=False; baremlp train --out {out} ...)")
+                         f"settings and resume=False (baremlp train --out {out} without --resume)")
     board = Board(out) if tensorboard else None
-    device = group.device if group else resolve_device(s.device)
-    data = datamod.load(s)
-    loss = datamod.loss_for(s.loss, data.classes)
-    check_fit(loss, data.y)  # the check train() makes, made before the run folder is written
-    net = build_net(s, data, device)
+    data, loss, net = prepare(s, group.device if group else None)
     state, prior, seconds, finished = open_run(folder, s, net, data, resume, overwrite, log)
     if group:  # rank 0's state on every rank (its parameters follow at the first epoch)
         finished, state.epoch, state.best, raw = distributed.share(
@@ -195,7 +200,5 @@ def cpu(best):
 def gradcheck(s: Settings, samples=32):
     """backprop.gradcheck on the network and data the settings describe, at the network's initial
     weights: returns (net, loss name, gradcheck's result)."""
-    data = datamod.load(s)
-    net = build_net(s, data, resolve_device(s.device))
-    loss = datamod.loss_for(s.loss, data.classes)
+    data, loss, net = prepare(s)
     return net, loss, backprop.gradcheck(net, data.x, data.y, loss=loss, reg=s.reg, samples=samples)
