@@ -5,12 +5,9 @@
 Edit the notebook here, not in Jupyter, then rerun this script: the cells are listed in order as
 ("md", text) or ("code", text).  Execution takes well under a minute on a 2-core CPU.
 """
-import time
 from pathlib import Path
-from textwrap import dedent
 
-import nbformat
-from nbclient import NotebookClient
+from notebook_builder import write_executed  # beside this file
 
 HERE = Path(__file__).resolve().parent
 NOTEBOOK = HERE / "mlp_with_autograd.ipynb"
@@ -426,28 +423,6 @@ CELLS = [
 ]
 
 
-def build():
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    for i, (kind, text) in enumerate(CELLS):
-        source = dedent(text).strip("\n")
-        cell = nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source)
-        cell.id = f"cell-{i:02d}"  # fixed ids, so a rebuild changes only what changed
-        nb.cells.append(cell)
-    return nb
-
-
-def main():
-    nb = build()
-    t0 = time.perf_counter()
-    # record_timing=False keeps timestamps out of the saved notebook, so rebuilds diff cleanly
-    NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(HERE)}}).execute()
-    nbformat.validate(nb)
-    nbformat.write(nb, NOTEBOOK)
-    print(f"wrote {NOTEBOOK.relative_to(HERE.parent)} (executed in {time.perf_counter() - t0:.1f} s)")
-
 
 if __name__ == "__main__":
-    main()
+    write_executed(CELLS, NOTEBOOK, timeout=300)
