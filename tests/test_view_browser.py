@@ -141,14 +141,20 @@ def test_step_shows_what_backprop_gradients_gives(server, page, images):
 def test_a_cli_run_being_written_appears_and_advances(server, page, images):
     url, _, runs = server
     out = runs / "cli-run"
+    log = open(runs.parent / "cli-run.log", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "baremlp", "train", "--dataset", "linear", "--epochs", "15",
                              "--out", str(out)],  # the eager engine: about 0.4 s an epoch, slow enough to watch
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=log)
     try:
         page.goto(url)
         page.click("nav button[data-tab=watch]")
         row = page.locator('#runs tr[data-run="cli-run"]')
-        row.wait_for(timeout=30_000)
+        try:  # a loaded machine takes seconds to import torch before the run folder exists
+            row.wait_for(timeout=60_000)
+        except Exception:
+            log.seek(0)
+            raise AssertionError(f"the CLI run never appeared (exit status {proc.poll()}, config.json there: "
+                                 f"{(out / 'config.json').exists()}): {log.read()[-2000:]}") from None
         page.wait_for_function("document.querySelector('#runs tr[data-run=\"cli-run\"] .st-running')", timeout=30_000)
         row.locator("input").check()
         count = "() => (App.watch.followed.get('cli-run') || {epochs: []}).epochs.length"
@@ -161,6 +167,7 @@ def test_a_cli_run_being_written_appears_and_advances(server, page, images):
         shot(page, images, "view-watch.png")
     finally:
         proc.kill()
+        log.close()
     assert page.problems == []
 
 
