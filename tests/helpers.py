@@ -47,3 +47,36 @@ def torch_nn_copy(net):
             linear.bias.copy_(b)
         layers += [linear, nn.ReLU()]
     return nn.Sequential(*layers[:-1])
+
+
+def run_notebook(path, tmp_path, timeout):
+    """A notebook executed top to bottom from a temporary copy (the committed one, with its saved outputs,
+    is never rewritten), in the notebooks folder, by the "python3" kernel: with ipykernel importable,
+    jupyter_client resolves it to this interpreter, so the kernel sees the same venv.  Skips where nbclient,
+    ipykernel or that kernel spec is missing; raises CellExecutionError on the first cell that fails."""
+    import shutil
+
+    import pytest
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    from jupyter_client.kernelspec import find_kernel_specs  # installed with nbclient
+    if "python3" not in find_kernel_specs():
+        pytest.skip("no python3 kernel spec found")
+    copy = tmp_path / path.name
+    shutil.copy(path, copy)
+    nb = nbformat.read(copy, as_version=4)
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=timeout,
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb
+
+
+def text_of(cell):
+    """All stream and text/plain output of a notebook's code cell, joined."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif "data" in out and "text/plain" in out.data:
+            parts.append(out.data["text/plain"])
+    return "".join(parts)

@@ -1,32 +1,15 @@
 """notebooks/check_your_work.ipynb runs top to bottom: each planted bug's report names its code, each fix
 passes, and check.all passes at the end.  Executed from a temporary copy; build_check_notebook.py writes
 the committed one."""
-import shutil
 from pathlib import Path
 
-import pytest
+from helpers import run_notebook, text_of
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
-from jupyter_client.kernelspec import find_kernel_specs  # noqa: E402  (installed with nbclient)
-
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NOTEBOOK = NOTEBOOKS / "check_your_work.ipynb"
-
-
-def text_of(cell):
-    return "".join(out.text for out in cell.get("outputs", []) if out.output_type == "stream")
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "check_your_work.ipynb"
 
 
 def test_check_notebook_runs_bug_report_fix(tmp_path):
-    if "python3" not in find_kernel_specs():
-        pytest.skip("no python3 kernel spec found")
-    copy = tmp_path / NOTEBOOK.name
-    shutil.copy(NOTEBOOK, copy)
-    nb = nbformat.read(copy, as_version=4)
-    nbclient.NotebookClient(nb, kernel_name="python3", timeout=120,
-                            resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    nb = run_notebook(NOTEBOOK, tmp_path, timeout=120)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
     texts = [text_of(c) for c in code]
