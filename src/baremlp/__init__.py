@@ -12,7 +12,7 @@ import sys
 import types
 
 __version__ = "0.1.0"
-HOME = {"MLP": "model", "train": "train", "evaluate": "evaluation", "Diverged": "train", "UsageError": "errors",
+HOME = {"MLP": "model", "train": "train", "evaluate": "evaluation", "Diverged": "bookkeeping", "UsageError": "errors",
         "effective_map": "analysis", "map_error": "analysis", "relu_active_fraction": "analysis"}  # name -> module
 __all__ = ["MLP", "train", "evaluate", "Diverged", "UsageError", "effective_map", "map_error", "relu_active_fraction",
            "analysis", "datasets", "ops"]
