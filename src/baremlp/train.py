@@ -92,14 +92,14 @@ def train(net, x, y, *, loss="mse", lr=0.01, epochs=10, batch_size=1, reg=0.0, r
     x, y = check_data(net, x, y)
     xv, yv = check_data(net, *val) if val is not None else (None, None)
     n, labels = x.shape[0], not y.dtype.is_floating_point
-    batch_size = batch_size_for(batch_size, n)
     state = state if state is not None else TrainState()
     if momentum and state.velocity is None:
         state.velocity = [torch.zeros_like(p) for p in net.parameters]
-    run_epoch = engine_for(engine, net, check_steps)
+    batch_size = batch_size_for(batch_size, n)
     plan = Schedule(lr, epochs, schedule, reg, reg_epochs, seed, shuffle)
     sizes = torch.tensor(batch_sizes(n, batch_size), dtype=net.dtype, device=net.device)
     steps = len(sizes)
+    run_epoch = engine_for(engine, net, check_steps)
     history = []
     for epoch in epochs_left(state, epochs, patience, progress):
         t0 = time.perf_counter()
