@@ -24,9 +24,13 @@ def test_an_old_killed_run_resumes_to_what_the_old_version_reported(killed):
     net, summary = runner.run(settings_of(killed), str(killed), resume=True, progress=False,
                               log=lambda *a: None, plots=False)
     old = json.loads((OLD / "killed_with_momentum_whole_summary.json").read_text())
+    # 0.1 trained it on a CPU whose float32 rounding may differ from this one's in the last bits (another
+    # x86-64 CPU computed 1.3963200378417968 for the J that 0.1 recorded as 1.3963198852539063 in
+    # data/v0/linear), and four epochs of SGD carry that on: rtol 1e-5, not bit for bit (the smallest
+    # value compared, val_loss, is 0.02, so atol 1e-7 adds nothing there; dead_units 0 stays exact)
     for key, value in old.items():
         torch.testing.assert_close(torch.tensor(summary[key], dtype=torch.float64),
-                                   torch.tensor(value, dtype=torch.float64), rtol=1e-6, atol=1e-7, msg=key)
+                                   torch.tensor(value, dtype=torch.float64), rtol=1e-5, atol=1e-7, msg=key)
 
 
 def test_an_old_checkpoint_evaluates_and_predicts(killed, capsys):

@@ -138,15 +138,19 @@ def test_a_killed_run_of_the_previous_version_resumes_evaluates_and_plots(tmp_pa
     assert main(["train", "--resume", str(old)]) == 0
     run_quietly(fresh, n=100, epochs=4)
     records, new = metrics_of(old), metrics_of(fresh)
-    assert [r.get("loss") for r in records[:3]] == [r["objective"] for r in new[:3]]  # the same J, older name
-    assert records[3]["objective"] == new[3]["objective"]
-    assert summary_of(old)["final_loss"] == summary_of(fresh)["final_loss"]
+    # epochs 1-3 (and the checkpoint that epoch 4 starts from) were computed by 0.1, on a CPU whose float32
+    # rounding may differ from this one's in the last bits (epoch 1's J: 1.3963198852539063 there and on the
+    # project's machines, 1.3963200378417968 on another x86-64 CPU): rtol 1e-5, not bit for bit
+    old_j = [r.get("loss") for r in records[:3]]  # the same J, under its older name
+    assert [r["objective"] for r in new[:3]] == pytest.approx(old_j, rel=1e-5)
+    assert records[3]["objective"] == pytest.approx(new[3]["objective"], rel=1e-5)
+    assert summary_of(old)["final_loss"] == pytest.approx(summary_of(fresh)["final_loss"], rel=1e-5)
     assert summary_of(old)["train_seconds"] >= sum(r["time"] for r in records)
     assert (old / "loss.png").read_bytes()[:4] == b"\x89PNG"
     capsys.readouterr()
     assert main(["evaluate", "--checkpoint", str(old / "checkpoint.safetensors")]) == 0
     assert f"loss: {summary_of(old)['test_loss']:.6g}" in capsys.readouterr().out
-    assert [plots.objective(r) for r in records] == [r["objective"] for r in new]
+    assert [plots.objective(r) for r in records] == pytest.approx([r["objective"] for r in new], rel=1e-5)
 
 
 def test_predict_takes_negative_numbers_and_names_its_columns(tmp_path, capsys):
