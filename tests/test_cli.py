@@ -2,21 +2,15 @@
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 import torch
 
 from baremlp.runs import checkpoint
 from baremlp.cli import main
+from conftest import EXE, run_cli
 
 FAST = ["--n", "200", "--epochs", "2"]
-
-
-def run_cli(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_train_writes_run_folder(tmp_path, capsys):
@@ -91,10 +85,9 @@ def test_predict_wrong_width(tmp_path, capsys):
 
 
 def test_console_script_help_and_error():
-    exe = os.path.join(os.path.dirname(sys.executable), "baremlp")
-    done = subprocess.run([exe, "train", "--help"], capture_output=True, text=True)
+    done = subprocess.run([EXE, "train", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "usage: baremlp train" in done.stdout
-    done = subprocess.run([exe, "train", "--epochs", "-3"], capture_output=True, text=True)
+    done = subprocess.run([EXE, "train", "--epochs", "-3"], capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr == "error: epochs -3 invalid: expected a whole number ≥ 1\n"
 
 

@@ -3,7 +3,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -14,22 +13,9 @@ from baremlp.cli import main
 from baremlp.runs import checkpoint, folder as rundir, inference, runner
 from baremlp.runs.settings import Settings
 from baremlp.model import MLP
+from conftest import AS_IN_A_TERMINAL, EXE, baremlp, epochs_done
 
 ARGS = ["--n", "1000", "--epochs", "8", "--momentum", "0.5", "--quiet"]
-
-
-def baremlp(*argv, wait=True):
-    exe = os.path.join(os.path.dirname(sys.executable), "baremlp")
-    if wait:
-        return subprocess.run([exe, *argv], capture_output=True, text=True, timeout=300)
-    return subprocess.Popen([exe, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def epochs_done(folder):
-    try:
-        return len((folder / "metrics.jsonl").read_text().splitlines())
-    except FileNotFoundError:
-        return 0
 
 
 @pytest.mark.parametrize("kill_after", [pytest.param(0, marks=pytest.mark.slow), 3])  # 15 s each
@@ -95,9 +81,8 @@ def test_bad_checkpoint_named_in_error(tmp_path, damage):
 
 def test_ctrl_c_says_how_to_resume(tmp_path):
     run = tmp_path / "run"
-    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "baremlp"), "train", *ARGS, "--out", str(run)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal has it
+    proc = subprocess.Popen([EXE, "train", *ARGS, "--out", str(run)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, **AS_IN_A_TERMINAL)
     deadline = time.time() + 120
     while epochs_done(run) < 2 and time.time() < deadline:
         time.sleep(0.005)
