@@ -11,19 +11,18 @@ import torch
 from baremlp.runs import checkpoint, inference, runner
 from baremlp.cli import main
 from baremlp.runs.folder import settings_of
-
-OLD = Path(__file__).parent / "data" / "v0"
+from conftest import V0
 
 
 @pytest.fixture
 def killed(tmp_path):
-    return Path(shutil.copytree(OLD / "killed_with_momentum", tmp_path / "killed"))
+    return Path(shutil.copytree(V0 / "killed_with_momentum", tmp_path / "killed"))
 
 
 def test_an_old_killed_run_resumes_to_what_the_old_version_reported(killed):
     net, summary = runner.run(settings_of(killed), str(killed), resume=True, progress=False,
                               log=lambda *a: None, plots=False)
-    old = json.loads((OLD / "killed_with_momentum_whole_summary.json").read_text())
+    old = json.loads((V0 / "killed_with_momentum_whole_summary.json").read_text())
     # 0.1 trained it on a CPU whose float32 rounding may differ from this one's in the last bits (another
     # x86-64 CPU computed 1.3963200378417968 for the J that 0.1 recorded as 1.3963198852539063 in
     # data/v0/linear), and four epochs of SGD carry that on: rtol 1e-5, not bit for bit (the smallest

@@ -2,7 +2,6 @@
 
 The populations here are small (two members, 60 samples, a few epochs) and share one shape, so that
 torch.compile compiles them once; the full-length check and the multi-process one are marked slow."""
-import csv
 import math
 import os
 import re
@@ -10,7 +9,7 @@ import re
 import pytest
 import torch
 
-from baremlp import MLP, UsageError
+from baremlp import UsageError
 from baremlp.runs import checkpoint
 from baremlp.engines import compiled
 from baremlp.studies import population
@@ -22,14 +21,12 @@ from baremlp.runs.runner import run
 from baremlp.runs.settings import Settings
 from baremlp.studies.intervals import Z95, bootstrap, wilson
 from baremlp.train import Diverged
+from conftest import read_rows
 
 SMALL = Settings(n=60, epochs=3, reg_epochs=1)  # the rotation data, per-sample SGD, λ for one epoch
 
 
-@pytest.fixture(scope="module", autouse=True)
-def compiled_ok():
-    if not compiled.available(MLP([2, 3, 2])):
-        pytest.skip("torch.compile is unavailable on this machine")
+pytestmark = pytest.mark.usefixtures("compiled_ok")  # conftest: skips where torch.compile cannot run
 
 
 def single(s):
@@ -143,11 +140,6 @@ def test_members_may_differ_only_in_seed_lr_reg_noise():
         population.run(SMALL, seeds=[0, 1], lr=[0.1])
     with pytest.raises(UsageError, match="a population of no members"):
         population.run(SMALL, seeds=[])
-
-
-def read_rows(path):
-    with open(path) as f:
-        return list(csv.DictReader(f))
 
 
 def test_sweep_trains_a_population_into_ordinary_run_folders(tmp_path, capsys):

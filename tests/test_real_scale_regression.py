@@ -4,7 +4,6 @@ checkpoints written before that change still predict and evaluate as they did; a
 cause it can see."""
 import json
 import math
-import pathlib
 import shutil
 
 import numpy as np
@@ -17,8 +16,8 @@ from baremlp.cli import main
 from baremlp.data import load
 from baremlp.evaluation import fit
 from baremlp.runs.settings import Settings
+from conftest import V0  # written by the code of b88c654: see its README
 
-V0 = pathlib.Path(__file__).resolve().parent / "data" / "v0"  # written by the code of b88c654: see its README
 PRICES = str(V0 / "prices.csv")  # price ≈ 2.5 · area + 15 · rooms + noise σ 10: values from 100 to 440
 
 

@@ -11,8 +11,8 @@ from baremlp.engines import distributed
 from baremlp.runs import runner
 from baremlp.runs.folder import RunFolder
 from baremlp.runs.settings import Settings
+from conftest import QUIET
 
-QUIET = dict(log=lambda *a: None, progress=False, plots=False)
 CLI_FLAG_OUTSIDE_PARENTHESES = re.compile(r"--[a-z-]+(?![^(]*\))")  # a --flag not inside (...)
 
 

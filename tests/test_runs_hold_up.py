@@ -4,7 +4,6 @@ names (older run folders still resume and plot), negative inputs and named outpu
 ReLU notes, diverged runs counted in a sweep."""
 import json
 import os
-import pathlib
 import shutil
 
 import numpy as np
@@ -16,21 +15,7 @@ from baremlp.runs import checkpoint, folder as rundir, plots, runner
 from baremlp.studies import sweeps
 from baremlp.cli import main
 from baremlp.runs.settings import Settings
-
-V0 = pathlib.Path(__file__).resolve().parent / "data" / "v0"  # written by the code of b88c654: see its README
-QUIET = dict(log=lambda *a: None, progress=False, plots=False)  # runs from Python, without the plots' second
-
-
-def run_quietly(out, **settings):
-    return runner.run(Settings(**settings), str(out), **QUIET)
-
-
-def summary_of(run):
-    return json.loads((run / "summary.json").read_text())
-
-
-def metrics_of(run):
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+from conftest import QUIET, V0, metrics_of, run_quietly, summary_of
 
 
 def test_a_run_folder_with_relative_paths_works_from_any_folder(tmp_path, monkeypatch):

@@ -2,39 +2,28 @@
 
 The runs are tiny (40-60 samples, 1-3 epochs); those that need a population keep it at two members,
 the size tests/test_population.py compiles, so that torch.compile runs once for the session."""
-import csv
 import json
 import os
 
 import pytest
 import torch
 
-from baremlp import MLP, UsageError
+from baremlp import UsageError
 from baremlp.cli import main
 from baremlp.cli.parser import build_parser
-from baremlp.engines import compiled
 from baremlp.runs.runner import run
 from baremlp.runs.settings import Settings
 from baremlp.studies import population
 from baremlp.studies.experiments import MIN_SEEDS, _answer, noise_vs_reg
 from baremlp.studies.sweeps import sweep
+from conftest import read_rows
 
 TINY = ["--n", "40", "--epochs", "1", "--no-population"]
 QUIET = dict(log=lambda *a: None)
 
 
-def read_rows(path):
-    with open(path) as f:
-        return list(csv.DictReader(f))
-
-
 def seeds_of(out):
     return [json.loads((out / "runs" / name / "config.json").read_text())["seed"] for name in sorted(os.listdir(out / "runs"))]
-
-
-def needs_compile():
-    if not compiled.available(MLP([2, 3, 2])):
-        pytest.skip("torch.compile is unavailable on this machine")
 
 
 # item 3: --seed in a sweep is the first seed
@@ -144,8 +133,7 @@ def test_a_population_over_the_memory_cap_is_refused_in_one_line(monkeypatch, tm
     assert not (tmp_path / "s").exists()
 
 
-def test_a_population_trains_in_chunks_whose_members_end_where_their_single_runs_end(monkeypatch):
-    needs_compile()
+def test_a_population_trains_in_chunks_whose_members_end_where_their_single_runs_end(monkeypatch, compiled_ok):
     s = Settings(n=40, epochs=2, reg_epochs=1)
     sizes = []
     original = population.train
@@ -162,8 +150,7 @@ def test_a_population_trains_in_chunks_whose_members_end_where_their_single_runs
 
 
 # item 12: an interrupted population sweep keeps its finished chunks
-def test_an_interrupted_population_sweep_continues_from_its_finished_chunks(monkeypatch, tmp_path, capsys):
-    needs_compile()
+def test_an_interrupted_population_sweep_continues_from_its_finished_chunks(monkeypatch, tmp_path, capsys, compiled_ok):
     args = ["sweep", "--lr", "0.04,0.02,0.01", "--n", "40", "--epochs", "2", "--reg-epochs", "1", "--seeds", "2"]
     monkeypatch.setattr(population, "CHUNK", 2)
     assert main([*args, "--out", str(tmp_path / "whole")]) == 0
@@ -190,8 +177,7 @@ def test_an_interrupted_population_sweep_continues_from_its_finished_chunks(monk
 
 
 @pytest.mark.slow
-def test_a_population_sweep_on_two_processes_reads_its_folders_back(tmp_path):
-    needs_compile()
+def test_a_population_sweep_on_two_processes_reads_its_folders_back(tmp_path, compiled_ok):
     args = ["sweep", "--lr", "0.04,0.02", "--n", "40", "--epochs", "1", "--seeds", "2"]
     assert main([*args, "--workers", "2", "--out", str(tmp_path / "two")]) == 0
     assert main([*args, "--no-population", "--out", str(tmp_path / "one")]) == 0

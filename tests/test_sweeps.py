@@ -1,5 +1,4 @@
 """Sweeps and the noise-vs-reg experiment, on grids small enough for CI."""
-import csv
 import os
 
 import pytest
@@ -7,13 +6,9 @@ import pytest
 from baremlp.cli import main
 from baremlp.studies.experiments import noise_vs_reg
 from baremlp.runs.folder import RunFolder
+from conftest import read_rows
 
 TINY = ["--n", "60", "--epochs", "2"]
-
-
-def read_rows(path):
-    with open(path) as f:
-        return list(csv.DictReader(f))
 
 
 def test_sweep_grid_csv_table_heatmap_and_continue(tmp_path, capsys):

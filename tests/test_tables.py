@@ -1,7 +1,6 @@
 """Reading a user's own table (CSV or .npz) into tensors, and the one-line errors for bad files."""
 import csv
 import os
-import pathlib
 import re
 
 import numpy as np
@@ -10,21 +9,9 @@ import torch
 
 from baremlp.runs.files import write_csv
 from baremlp.data.tables import Table, from_csv, from_npz, read_inputs
+from conftest import EXAMPLES, write
 
-EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "iris_tiny.csv"
-
-
-def write(path, content):
-    """str/bytes: the file's text; dict: an .npz archive; ndarray: an .npy file; None: no file."""
-    if isinstance(content, str):
-        path.write_text(content)
-    elif isinstance(content, bytes):
-        path.write_bytes(content)
-    elif isinstance(content, dict):
-        np.savez(path, **content)
-    elif isinstance(content, np.ndarray):
-        np.save(path, content)
-    return path
+EXAMPLE = EXAMPLES / "iris_tiny.csv"
 
 
 def test_regression_with_two_targets(tmp_path):

@@ -9,11 +9,7 @@ import torch
 
 from baremlp.data.tables import from_csv, read_inputs
 from baremlp.errors import UsageError
-
-
-def write(path, text):
-    path.write_text(text)
-    return path
+from conftest import write
 
 
 def test_labels_written_as_integral_floats_are_classes_as_integers_are(tmp_path):
