@@ -12,7 +12,6 @@ import torch
 
 from baremlp import MLP, Diverged, analysis, datasets, train
 from baremlp.runs import checkpoint, folder as rundir, plots, runner
-from baremlp.studies import sweeps
 from baremlp.cli import main
 from baremlp.runs.settings import Settings
 from conftest import QUIET, V0, metrics_of, run_quietly, summary_of
@@ -171,27 +170,6 @@ def test_the_cli_reports_dead_units_in_plain_words(capsys):
     out = capsys.readouterr().out
     assert ("note: 3 dead units, off on all 60 training samples (layer 1 unit 1; layer 1 unit 2; layer 1 unit 3): "
             "they pass no gradient" in out)
-
-
-def test_a_sweep_counts_diverged_runs_per_cell_and_marks_them(tmp_path, monkeypatch):
-    drawn = {}
-    heatmap = plots.heatmap
-
-    def keep_notes(*args, **kwargs):
-        drawn.update(kwargs)
-        return heatmap(*args, **kwargs)
-    monkeypatch.setattr(plots, "heatmap", keep_notes)
-    out = tmp_path / "sweep"
-    assert main(["sweep", "--lr", "1e6,0.04", "--n", "60", "--epochs", "2", "--seeds", "2", "--out", str(out)]) == 0
-    table = (out / "summary.md").read_text()
-    assert "| 1000000.0 | 2 (2 diverged) | – |" in table and "| 0.04 | 2 | " in table
-    assert drawn["notes"] == [["2/2 diverged"], [""]] and "diverged" in drawn["title"]
-    # a cell where 2 of 3 seeds diverged: the count is shown, the mean is over the one that did not
-    rows = [{"lr": 0.5, "seed": s, "final_loss": v, "diverged_at_step": d}
-            for s, v, d in ((0, None, 7), (1, 2.22, None), (2, None, 9))]
-    entry, = sweeps.aggregate(rows, ["lr"])
-    assert entry["runs"] == 3 and entry["diverged"] == 2 and entry["final_loss"] == (2.22, 0.0)
-    assert "| 0.5 | 3 (2 diverged) | 2.22 ± 0 |" in sweeps.markdown([entry], ["lr"])
 
 
 def test_plots_read_j_under_either_name():
