@@ -1,6 +1,7 @@
 """What cannot work is refused before training, through the CLI (one line, exit status 2, no run folder
 left behind) and through the Python API (a UsageError saying what to do)."""
 import math
+import os
 
 import numpy as np
 import pytest
@@ -172,6 +173,12 @@ def test_out_that_is_a_file_a_read_only_place_or_someone_elses_folder(tmp_path, 
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
     assert main(["train", "--n", "20", "--epochs", "1", "--quiet", "--out", str(mine), "--overwrite"]) == 0
     assert (mine / "notes.txt").read_text() == "mine" and (mine / "summary.json").exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys"), reason="needs Linux's /sys")
+def test_api_refuses_an_unwritable_out_before_loading_data():
+    with pytest.raises(UsageError, match="cannot write the folder /sys/x: /sys is not writable"):
+        runner.run(Settings(n=20, epochs=1), "/sys/x", log=lambda *a: None)
 
 
 def test_predict_output_errors_name_the_path_not_a_temporary_file(tmp_path, capsys):
