@@ -129,6 +129,18 @@ def write(path, content):
 
 # fixtures
 
+@pytest.fixture
+def worked_net():
+    """docs/worked-examples.md's network in float64: W = [[1, 0], [0, 1], [1, 1]], b = [0, 0, −0.5],
+    M = [[1, 0, 1], [0, 1, −1]], c = [0, 0.5]."""
+    import torch
+    from baremlp import MLP
+    net = MLP([2, 3, 2], dtype=torch.float64)
+    net.load_state_dict({"W0": torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), "b0": torch.tensor([0.0, 0.0, -0.5]),
+                         "W1": torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, -1.0]]), "b1": torch.tensor([0.0, 0.5])})
+    return net
+
+
 @pytest.fixture(scope="session")
 def compiled_ok():
     """Skips the test where torch.compile cannot run (no C++ compiler, an unsupported platform)."""
