@@ -3,6 +3,7 @@ data loads: what a new run and a resumed one may do with the folder."""
 import json
 
 import pytest
+from conftest import QUIET
 
 from baremlp.errors import UsageError
 from baremlp.runs import runner
@@ -12,14 +13,10 @@ from baremlp.runs.settings import Settings
 QUICK = Settings(n=60, epochs=2, reg_epochs=1)
 
 
-def quiet(s, out, **kw):
-    return runner.run(s, out, progress=False, log=lambda *a: None, plots=False, **kw)
-
-
 @pytest.fixture
 def finished(tmp_path):
     out = tmp_path / "run"
-    quiet(QUICK, str(out))
+    runner.run(QUICK, str(out), **QUIET)
     return out
 
 
@@ -42,7 +39,7 @@ def test_each_way_a_folder_can_open(tmp_path, finished):
 def test_a_resume_that_would_change_the_run_is_refused_before_the_data_loads(finished, monkeypatch, change, words):
     monkeypatch.setattr(runner, "prepare", lambda *a, **k: pytest.fail("the data loaded before the refusal"))
     with pytest.raises(UsageError, match=words):
-        quiet(QUICK.replace(**change), str(finished), resume=True)
+        runner.run(QUICK.replace(**change), str(finished), resume=True, **QUIET)
 
 
 def test_a_diverged_run_is_not_resumed(finished):
@@ -55,15 +52,15 @@ def test_the_used_folder_check_runs_once_for_a_run(tmp_path, monkeypatch):
     calls = []
     check_new = RunFolder.check_new
     monkeypatch.setattr(RunFolder, "check_new", lambda self, *a: calls.append(self.path) or check_new(self, *a))
-    quiet(QUICK, str(tmp_path / "run"))
+    runner.run(QUICK, str(tmp_path / "run"), **QUIET)
     assert calls == [str(tmp_path / "run")]
 
 
 def test_resume_needs_a_folder():
     with pytest.raises(UsageError, match="resume=True continues a run folder: give its folder too"):
-        quiet(QUICK, None, resume=True)
+        runner.run(QUICK, None, resume=True, **QUIET)
 
 
 def test_a_resumed_finished_run_returns_its_network_and_summary(finished):
-    net, summary = quiet(QUICK, str(finished), resume=True)
+    net, summary = runner.run(QUICK, str(finished), resume=True, **QUIET)
     assert net is not None and summary == json.loads((finished / "summary.json").read_text())
