@@ -191,15 +191,9 @@ def test_relu_exactly_at_zero_in_the_network():
         assert torch.equal(g, ref)
 
 
-WORKED = {"W0": [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], "b0": [0.0, 0.0, -0.5],
-          "W1": [[1.0, 0.0, 1.0], [0.0, 1.0, -1.0]], "b1": [0.0, 0.5]}  # docs/worked-examples.md's network
-
-
 @pytest.fixture
-def worked():
-    net = MLP([2, 3, 2], dtype=f64)
-    net.load_state_dict({k: torch.tensor(v) for k, v in WORKED.items()})
-    return net, torch.tensor([[1.0, 2.0]], dtype=f64), torch.tensor([[-2.0, 1.0]], dtype=f64)  # x, y = R x
+def worked(worked_net):  # worked_net (conftest.py): docs/worked-examples.md's network
+    return worked_net, torch.tensor([[1.0, 2.0]], dtype=f64), torch.tensor([[-2.0, 1.0]], dtype=f64)  # x, y = R x
 
 
 def test_worked_backward_through_the_manual_engine(worked):

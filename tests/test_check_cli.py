@@ -1,17 +1,8 @@
 """`baremlp check FILE.py [--json]` on gallery files: the report, and the exit status a grader reads
 (0 all passed, 1 some failed, 2 a usage error)."""
 import json
-from pathlib import Path
 
-from baremlp.cli import main
-
-GALLERY = Path(__file__).resolve().parent / "check_gallery"
-
-
-def run_cli(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from conftest import GALLERY, run_cli
 
 
 def test_a_right_file_exits_0(capsys):

@@ -3,14 +3,13 @@ diagnosed by check.all with exactly its codes and conventions.
 
 A file starts with `# expect: code, code` (empty: it must pass) and `# conventions: name, ...`."""
 import runpy
-from pathlib import Path
 
 import pytest
 
 from baremlp import check
 from baremlp.check.catalogue import MISTAKES
+from conftest import GALLERY
 
-GALLERY = Path(__file__).resolve().parent / "check_gallery"
 FILES = sorted(GALLERY.glob("*.py"))
 
 

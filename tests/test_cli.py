@@ -1,22 +1,18 @@
-"""The command line as a user meets it: the run folder, the report, and one-line errors."""
+"""The command line as a user meets it: the run folder (with paths that work from any folder), the report,
+predict's inputs and outputs, and one-line errors."""
 import json
 import os
 import subprocess
-import sys
 
+import numpy as np
 import pytest
 import torch
 
 from baremlp.runs import checkpoint
 from baremlp.cli import main
+from conftest import EXE, run_cli, run_quietly, summary_of
 
 FAST = ["--n", "200", "--epochs", "2"]
-
-
-def run_cli(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_train_writes_run_folder(tmp_path, capsys):
@@ -91,10 +87,9 @@ def test_predict_wrong_width(tmp_path, capsys):
 
 
 def test_console_script_help_and_error():
-    exe = os.path.join(os.path.dirname(sys.executable), "baremlp")
-    done = subprocess.run([exe, "train", "--help"], capture_output=True, text=True)
+    done = subprocess.run([EXE, "train", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "usage: baremlp train" in done.stdout
-    done = subprocess.run([exe, "train", "--epochs", "-3"], capture_output=True, text=True)
+    done = subprocess.run([EXE, "train", "--epochs", "-3"], capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr == "error: epochs -3 invalid: expected a whole number ≥ 1\n"
 
 
@@ -116,3 +111,34 @@ def test_evaluate_refuses_a_mismatched_data_set(tmp_path, capsys):
     run_cli(capsys, "train", *FAST, "--out", str(tmp_path))
     code, _, err = run_cli(capsys, "evaluate", "--checkpoint", str(tmp_path / "checkpoint.safetensors"), "--dataset", "square")
     assert code == 2 and err == "error: this network was trained for regression, but the data holds class labels\n"
+
+
+def test_a_run_folder_with_relative_paths_works_from_any_folder(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for name, n in (("train.csv", 60), ("test.csv", 20)):
+        x = rng.normal(size=(n, 2))
+        (data / name).write_text("a,b,y\n" + "".join(f"{p:.4f},{q:.4f},{p - q:.4f}\n" for p, q in x))
+    monkeypatch.chdir(data)
+    assert main(["train", "--data", "train.csv", "--test-data", "test.csv", "--target", "y", "--epochs", "2",
+                 "--quiet", "--out", "../run"]) == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["data"] == str(data / "train.csv") and config["test_data"] == str(data / "test.csv")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["evaluate", "--checkpoint", "../run/checkpoint.safetensors"]) == 0
+    assert main(["train", "--resume", "../run", "--epochs", "3"]) == 0
+    assert summary_of(tmp_path / "run")["epochs_run"] == 3
+
+
+def test_predict_takes_negative_numbers_and_names_its_columns(tmp_path, capsys):
+    run = tmp_path / "run"
+    run_quietly(run, n=100, epochs=2)
+    net, _ = checkpoint.load_model(run / "checkpoint.safetensors")
+    for text, values in (("-1,2", [-1.0, 2.0]), ("-1e-3,-2.5", [-1e-3, -2.5])):
+        assert main(["predict", "--checkpoint", str(run / "checkpoint.safetensors"), "--input", text]) == 0
+        header, row = capsys.readouterr().out.splitlines()
+        expected = net(torch.tensor([values]))[0].tolist()
+        assert header == "y1,y2" and [float(v) for v in row.split(",")] == pytest.approx(expected, rel=1e-5)

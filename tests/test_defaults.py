@@ -6,16 +6,12 @@ takes the same SGD steps as the eager one (tests/test_compiled.py) about ten tim
 default run checks seeds 0-2 (2 s each on 2 cores); `pytest -m slow` checks the other seven."""
 import pytest
 
-from baremlp import MLP
-from baremlp.engines import compiled
 from baremlp.runs.runner import run
 from baremlp.runs.settings import Settings
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, *(pytest.param(s, marks=pytest.mark.slow) for s in range(3, 10))])
-def test_defaults_recover_the_rotation(seed):
-    if not compiled.available(MLP([2, 3, 2])):
-        pytest.skip("torch.compile is unavailable on this machine")
+def test_defaults_recover_the_rotation(seed, compiled_ok):  # compiled_ok (conftest.py): skips without torch.compile
     net, summary = run(Settings(seed=seed, engine="compiled"), progress=False, log=lambda *a: None)
     assert summary["effective_map_error"] <= 1e-4
     assert summary["dead_units"] == 0

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,11 +21,11 @@ from baremlp.engines import distributed
 from baremlp.model import MLP
 from baremlp.runs.runner import run
 from baremlp.runs.settings import Settings, load_recipe
+from conftest import V0, alive, baremlp, epochs_done, free_port
 
 # the issue's case: square data, hidden 16, batch 64, momentum 0.9, 3 epochs; n = 2010 leaves
 # 1608 training samples, so every epoch ends with a short batch of 8
 SQUARE = dict(dataset="square", n=2010, hidden=(16,), batch_size=64, momentum=0.9, epochs=3)
-EXE = os.path.join(os.path.dirname(sys.executable), "baremlp")
 
 
 def flags(settings):
@@ -35,12 +34,6 @@ def flags(settings):
     for key, value in settings.items():
         out += ["--" + key.replace("_", "-"), ",".join(map(str, value)) if isinstance(value, tuple) else str(value)]
     return out
-
-
-def baremlp(*argv, wait=True):
-    if wait:
-        return subprocess.run([EXE, *argv], capture_output=True, text=True, timeout=300)
-    return subprocess.Popen([EXE, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
 def one_process(tmp_path, name, **settings):
@@ -99,18 +92,12 @@ def rank_pids(launcher):
     return ranks
 
 
-def epochs_done(folder):
-    try:
-        return len((folder / "metrics.jsonl").read_text().splitlines())
-    except FileNotFoundError:
-        return 0
-
-
 def kill_rank(tmp_path, rank, epochs):
     """Starts a 2-process run, kills `rank` with SIGKILL after 2 epochs; returns (folder, seconds to
     the run's end, exit status, stderr)."""
     folder = tmp_path / "killed"
-    proc = baremlp("train", *flags(SQUARE | {"epochs": epochs}), "--nproc", "2", "--out", str(folder), wait=False)
+    proc = baremlp("train", *flags(SQUARE | {"epochs": epochs}), "--nproc", "2", "--out", str(folder), wait=False,
+                   stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while epochs_done(folder) < 2 and proc.poll() is None and time.time() < deadline:
         time.sleep(0.01)
@@ -154,7 +141,8 @@ def test_the_ranks_die_with_a_sigkilled_launcher(tmp_path):
     """torchrun's agent is the launcher process itself; SIGKILLed, it stops nothing, so each rank holds
     a lifeline to it (engines.lifeline) and dies with it, before it can finish and write summary.json."""
     folder = tmp_path / "run"
-    proc = baremlp("train", *flags(SQUARE | {"epochs": 300}), "--nproc", "2", "--out", str(folder), wait=False)
+    proc = baremlp("train", *flags(SQUARE | {"epochs": 300}), "--nproc", "2", "--out", str(folder), wait=False,
+                   stderr=subprocess.PIPE)
     ranks = {}
     try:
         deadline = time.time() + 120
@@ -175,15 +163,6 @@ def test_the_ranks_die_with_a_sigkilled_launcher(tmp_path):
         for pid in ranks.values():  # no orphans left behind, whatever failed
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
-
-
-def alive(pid):
-    """A process not yet gone (a zombie, its parent dead, is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -227,12 +206,6 @@ def test_checks_in_python():
     if not torch.cuda.is_available():
         with pytest.raises(UsageError, match="CUDA is not available"):
             distributed.check(64, "cuda", 2, 2)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.slow
@@ -294,13 +267,12 @@ def test_two_gpus_with_nccl_end_where_one_does(tmp_path):
 def test_an_old_run_on_raw_targets_resumes_alike_on_every_rank(tmp_path):
     """tests/data/v0/regression began before targets were standardized, so it resumes on raw targets:
     rank 0 reads that from the checkpoint and every other rank must follow it."""
-    old = os.path.join(os.path.dirname(__file__), "data", "v0")
     finals = []
     for nproc in ("1", "2"):
         folder = tmp_path / f"run{nproc}"
-        shutil.copytree(os.path.join(old, "regression"), folder)
+        shutil.copytree(V0 / "regression", folder)
         config = json.loads((folder / "config.json").read_text())
-        config.update(data=os.path.join(old, "prices.csv"), batch_size=4)  # a batch that two processes can share
+        config.update(data=str(V0 / "prices.csv"), batch_size=4)  # a batch that two processes can share
         (folder / "config.json").write_text(json.dumps(config))
         done = baremlp("train", "--resume", str(folder), "--epochs", "6", "--nproc", nproc)
         assert done.returncode == 0, done.stderr

@@ -12,6 +12,7 @@ from baremlp.runs import runner
 from baremlp.errors import UsageTypeError
 from baremlp.cli import main
 from baremlp.model import resolve_device
+from conftest import refused
 
 x, y = datasets.linear(20, seed=0)
 labels = torch.zeros(20, dtype=torch.long)
@@ -94,27 +95,21 @@ def test_divergence_exits_1_and_names_the_step(tmp_path, capsys):
     assert "try a smaller learning rate than 1e+06" in err and err.count("\n") == 1
 
 
-def one_line_exit_2(capsys, argv, message):
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("error: ") and message in err, err
-
-
 def test_damaged_run_files_are_the_users_to_fix(tmp_path, capsys):
     """A run folder or recipe damaged on disk is named in one line (exit 2), never reported as a bug."""
     run = tmp_path / "run"
     assert main(["train", "--n", "40", "--epochs", "2", "--quiet", "--out", str(run)]) == 0
     (run / "summary.json").unlink()  # as if killed before the end
     (run / "metrics.jsonl").write_text('{"epoch": 1}\n{"epo')
-    one_line_exit_2(capsys, ["train", "--resume", str(run)], f"{run / 'metrics.jsonl'} is not valid JSON")
+    refused(capsys, ["train", "--resume", str(run)], f"{run / 'metrics.jsonl'} is not valid JSON")
     (run / "metrics.jsonl").write_text('{"epoch": 1}\n')
-    one_line_exit_2(capsys, ["train", "--resume", str(run)], "has 1 epochs but the checkpoint 2")
+    refused(capsys, ["train", "--resume", str(run)], "has 1 epochs but the checkpoint 2")
     (run / "config.json").write_bytes(b"\xff\xfe{")
-    one_line_exit_2(capsys, ["train", "--resume", str(run)], f"{run / 'config.json'} is not valid JSON")
+    refused(capsys, ["train", "--resume", str(run)], f"{run / 'config.json'} is not valid JSON")
     recipe = tmp_path / "recipe.json"
     recipe.write_bytes(b"\x80lr")
-    one_line_exit_2(capsys, ["train", "--recipe", str(recipe)], f"{recipe} is not valid JSON")
-    one_line_exit_2(capsys, ["train", "--device", "cuda:x", "--epochs", "1"], "device 'cuda:x' invalid")
+    refused(capsys, ["train", "--recipe", str(recipe)], f"{recipe} is not valid JSON")
+    refused(capsys, ["train", "--device", "cuda:x", "--epochs", "1"], "device 'cuda:x' invalid")
 
 
 def test_checkpoint_header_must_match_its_tensors(tmp_path, capsys):
@@ -127,5 +122,5 @@ def test_checkpoint_header_must_match_its_tensors(tmp_path, capsys):
     for name, (tensors, meta) in cases.items():
         path = tmp_path / f"{name}.safetensors"
         save_file(tensors, str(path), metadata={"baremlp": json.dumps(meta)})
-        one_line_exit_2(capsys, ["predict", "--checkpoint", str(path), "--input", "1,2"],
+        refused(capsys, ["predict", "--checkpoint", str(path), "--input", "1,2"],
                         f"checkpoint '{path}' is truncated, corrupt or not a baremlp checkpoint")

@@ -11,14 +11,7 @@ from baremlp.cli import main
 from baremlp.cli.commands import gradcheck_lines
 from baremlp.runs import runner
 from baremlp.runs.settings import Settings
-
-
-def one_line_error(capsys, argv):
-    """Runs the CLI; asserts exit status 2 and one line 'error: ...'; returns that line."""
-    assert main(argv) == 2
-    captured = capsys.readouterr()
-    assert captured.err.startswith("error: ") and captured.err.count("\n") == 1, captured
-    return captured.err
+from conftest import refused
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -26,9 +19,9 @@ def one_line_error(capsys, argv):
     (["--dataset", "linear", "--loss", "cross-entropy"], "loss 'cross-entropy' does not fit real-valued targets"),
 ])
 def test_gradcheck_refuses_what_train_refuses_with_the_same_line(capsys, argv, message):
-    train_line = one_line_error(capsys, ["train", "--epochs", "1", "--n", "50", *argv])
+    train_line = refused(capsys, ["train", "--epochs", "1", "--n", "50", *argv])
     assert message in train_line
-    assert one_line_error(capsys, ["gradcheck", "--n", "50", *argv]) == train_line
+    assert refused(capsys, ["gradcheck", "--n", "50", *argv]) == train_line
 
 
 def test_gradcheck_in_python_refuses_a_loss_that_does_not_fit():
@@ -49,7 +42,7 @@ def city_table(path):
 
 def test_gradcheck_takes_the_data_flags_it_suggests(tmp_path, capsys):
     table = city_table(tmp_path / "t.csv")
-    err = one_line_error(capsys, ["gradcheck", "--data", table, "--target", "y"])
+    err = refused(capsys, ["gradcheck", "--data", table, "--target", "y"])
     assert "(--drop city)" in err and "(--features)" in err  # the advice it gives ...
     for flags in (["--drop", "city"], ["--features", "x1,x2"], ["--drop", "city", "--standardize"]):
         assert main(["gradcheck", "--data", table, "--target", "y", *flags]) == 0  # ... it can follow
@@ -95,5 +88,5 @@ def test_an_overflowing_J_is_refused_in_one_line(capsys):
     x, y = datasets.linear(200, seed=0)
     with pytest.raises(UsageError, match=r"J is inf at these weights in torch.float32: the network's outputs overflow"):
         gradcheck(deep(3.0), x, y)
-    err = one_line_error(capsys, ["gradcheck", "--hidden", ",".join(["8"] * 30), "--init-scale", "3"])
+    err = refused(capsys, ["gradcheck", "--hidden", ",".join(["8"] * 30), "--init-scale", "3"])
     assert "J is inf" in err and "(--init-scale)" in err

@@ -15,7 +15,8 @@ def idx_bytes(values, dims, type_code=0x08):
     return bytes([0, 0, type_code, len(dims)]) + struct.pack(f">{len(dims)}I", *dims) + bytes(values)
 
 
-def write(path, data, gz=None):
+def write_binary(path, data, gz=None):
+    """data into path, gzipped if gz (by default: if the name ends in .gz); returns the path as a str."""
     path = str(path)
     with (gzip.open if gz or (gz is None and path.endswith(".gz")) else open)(path, "wb") as f:
         f.write(data)
@@ -33,8 +34,8 @@ def write_fashion(folder, n_train=6, n_test=4, gz=True):
     written = {}
     for i, (prefix, n) in enumerate([("train", n_train), ("t10k", n_test)]):
         pixels, labels = random_bytes(n * 784, seed=i), random_bytes(n, seed=10 + i, high=9)
-        write(folder / f"{prefix}-images-idx3-ubyte{suffix}", idx_bytes(pixels, (n, 28, 28)))
-        write(folder / f"{prefix}-labels-idx1-ubyte{suffix}", idx_bytes(labels, (n,)))
+        write_binary(folder / f"{prefix}-images-idx3-ubyte{suffix}", idx_bytes(pixels, (n, 28, 28)))
+        write_binary(folder / f"{prefix}-labels-idx1-ubyte{suffix}", idx_bytes(labels, (n,)))
         written[prefix] = pixels, labels
     return written
 
@@ -42,10 +43,10 @@ def write_fashion(folder, n_train=6, n_test=4, gz=True):
 @pytest.mark.parametrize("name", ["images-idx3-ubyte", "images-idx3-ubyte.gz"])
 def test_read_idx_round_trip(tmp_path, name):
     pixels, labels = random_bytes(5 * 784), random_bytes(5, high=9)
-    got = images.read_idx(write(tmp_path / name, idx_bytes(pixels, (5, 28, 28))))
+    got = images.read_idx(write_binary(tmp_path / name, idx_bytes(pixels, (5, 28, 28))))
     assert got.dtype == torch.uint8 and got.shape == (5, 28, 28)
     assert got.flatten().tolist() == pixels
-    got = images.read_idx(write(tmp_path / ("labels" + name[6:]), idx_bytes(labels, (5,))))
+    got = images.read_idx(write_binary(tmp_path / ("labels" + name[6:]), idx_bytes(labels, (5,))))
     assert got.shape == (5,) and got.tolist() == labels
 
 
@@ -64,7 +65,7 @@ def test_load_tiny_fashion_mnist(tmp_path, gz):
 
 def test_plain_file_preferred_when_both_exist(tmp_path):
     write_fashion(tmp_path, gz=True)
-    write(tmp_path / "train-labels-idx1-ubyte", idx_bytes([3] * 6, (6,)))
+    write_binary(tmp_path / "train-labels-idx1-ubyte", idx_bytes([3] * 6, (6,)))
     assert images.load("fashion-mnist", tmp_path).y.tolist() == [3] * 6
 
 
@@ -78,14 +79,14 @@ def test_idx_errors(tmp_path):
         (good[:9], r"is truncated: its header declares 3 dims"),
     ]
     for i, (data, message) in enumerate(cases):
-        path = write(tmp_path / f"bad{i}.gz", data)
+        path = write_binary(tmp_path / f"bad{i}.gz", data)
         with pytest.raises(ValueError, match=f"^{re.escape(str(path))} .*{message}"):
             images.read_idx(path)
 
 
 def replace_file(folder, name, data):
     os.remove(folder / (name + ".gz"))
-    return write(folder / name, data)
+    return write_binary(folder / name, data)
 
 
 def test_fashion_count_mismatch(tmp_path):
@@ -145,11 +146,11 @@ def test_load_tiny_cifar10(tmp_path):
     train_pixels, train_labels = [], []
     for i in range(1, 6):
         data, labels, pixels = cifar_records(2, i)
-        write(tmp_path / f"data_batch_{i}.bin", data)
+        write_binary(tmp_path / f"data_batch_{i}.bin", data)
         train_pixels += pixels
         train_labels += labels
     data, test_labels, test_pixels = cifar_records(2, 0)
-    write(tmp_path / "test_batch.bin", data)
+    write_binary(tmp_path / "test_batch.bin", data)
     got = images.load("cifar10", tmp_path)
     assert got.x.shape == (10, 3072) and got.x_test.shape == (2, 3072) and got.y.dtype == torch.int64
     assert torch.equal(got.x, torch.tensor(train_pixels, dtype=torch.float32).reshape(10, 3072) / 255)
@@ -162,11 +163,11 @@ def test_load_tiny_cifar10(tmp_path):
 
 
 def test_cifar_errors(tmp_path):
-    path = write(tmp_path / "data_batch_1.bin", cifar_records(2, 0)[0][:-1])
+    path = write_binary(tmp_path / "data_batch_1.bin", cifar_records(2, 0)[0][:-1])
     message = "is truncated .*6145 bytes are not a whole number of 3073-byte records"
     with pytest.raises(ValueError, match=f"^{re.escape(path)} {message}"):
         images.read_cifar_batch(path)
-    path = write(tmp_path / "data_batch_1.bin", b"\x0c" + bytes(3072))
+    path = write_binary(tmp_path / "data_batch_1.bin", b"\x0c" + bytes(3072))
     with pytest.raises(ValueError, match=f"^{re.escape(str(path))} has label 12 at index 0"):
         images.read_cifar_batch(path)
     with pytest.raises(ValueError, match=r"CIFAR-10 not found in .*data_batch_2.bin.*--data-dir.*cifar-10-binary"):

@@ -1,6 +1,5 @@
 """Ctrl-C at any moment of `baremlp`: one line on stderr, exit status 130, no traceback; while torch
 loads (its first seconds) as much as while it trains (tests/test_resume.py: test_ctrl_c_says_how_to_resume)."""
-import os
 import signal
 import subprocess
 import sys
@@ -8,11 +7,7 @@ import time
 
 from baremlp.cli import main
 from baremlp.runs import runner
-
-EXE = os.path.join(os.path.dirname(sys.executable), "baremlp")
-# SIGINT as a terminal leaves it: a shell's background job (`make test &`) starts with it ignored,
-# and a child inherits that, so the Ctrl-C these tests send would never come
-AS_IN_A_TERMINAL = dict(preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+from conftest import AS_IN_A_TERMINAL, EXE  # the console script, with SIGINT as a terminal leaves it
 
 
 def test_an_interrupt_without_a_message_says_interrupted(monkeypatch, capsys):

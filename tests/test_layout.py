@@ -137,6 +137,24 @@ def test_every_module_reads_in_one_sitting():
     assert not long, f"modules over {MAX_LINES} lines: {long}"
 
 
+MAX_POSITIONAL = 6  # values handed on one by one past this are an object's fields (runner.Run, sgd.Step)
+
+
+def test_no_run_or_page_function_takes_a_long_row_of_values():
+    """In runs/ and view/, what travels together is one object: at most MAX_POSITIONAL positional
+    parameters (self aside); a plotting helper may take matplotlib's many."""
+    long = []
+    for name, path in MODULES.items():
+        if name.split(".")[1:2] not in (["runs"], ["view"]) or name == "baremlp.runs.plots":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                params = [a.arg for a in node.args.posonlyargs + node.args.args if a.arg not in ("self", "cls")]
+                if len(params) > MAX_POSITIONAL:
+                    long.append(f"{name}.{node.name}({', '.join(params)})")
+    assert not long, f"more than {MAX_POSITIONAL} positional parameters: {long}"
+
+
 def test_the_aliases_of_moved_modules_warn_and_work():
     import subprocess
     import sys

@@ -9,18 +9,12 @@ import time
 
 import pytest
 
+from conftest import alive
+
 CHILD = "import sys, time; from baremlp.engines import lifeline; lifeline.hold({args}); print('held', flush=True); time.sleep(60)"
 PARENT = ("import subprocess, sys; child = subprocess.Popen([sys.executable, '-c', sys.argv[1]], stdout=subprocess.PIPE, "
           "text=True); print(child.pid, flush=True); print(child.stdout.readline().strip(), flush=True); "
           "import time; time.sleep(60)")
-
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def gone_within(pid, seconds):

@@ -1,13 +1,11 @@
 """Your own data through the CLI: train on a CSV or NPZ, evaluate, predict from a file to CSV."""
 import json
-import pathlib
 
 import numpy as np
 import pytest
 
 from baremlp.cli import main
-
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+from conftest import EXAMPLES
 
 
 def test_iris_example_train_predict_evaluate(tmp_path, capsys):

@@ -1,9 +1,11 @@
-"""Every plot function writes a real, readable PNG atomically; write_run_plots picks the plots that apply."""
+"""Every plot function writes a real, readable PNG atomically; write_run_plots picks the plots that apply;
+the figures name J, L and the target columns, and read J under its older name too."""
 import math
 import os
 
 import matplotlib.image
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 
@@ -13,6 +15,8 @@ from baremlp.datasets import R, linear, square
 from baremlp.model import MLP
 from baremlp.data import Data
 from baremlp.train import train
+from baremlp.runs import runner
+from baremlp.runs.settings import Settings
 
 # a missing glyph (an exotic Unicode character in a label) shows as a box: fail instead
 pytestmark = pytest.mark.filterwarnings("error:Glyph:UserWarning")
@@ -154,3 +158,30 @@ def test_write_run_plots_skips_what_does_not_apply(tmp_path):
     assert [os.path.basename(p) for p in paths] == ["loss.png"]
     assert os.listdir(tmp_path) == ["loss.png"]
     assert_png(paths[0])
+
+
+def test_plots_read_j_under_either_name():
+    assert plots.objective({"epoch": 1, "objective": 2.0}) == 2.0
+    assert plots.objective({"epoch": 1, "loss": 3.0}) == 3.0  # a run folder of an older version
+
+
+def test_plots_name_j_l_and_the_target_columns(tmp_path, monkeypatch):
+    """The figures themselves, caught before they are written: loss.png names J and L apart; function.png
+    names the target column and shows it in the data's units."""
+    figures = {}
+    save = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: figures.setdefault(os.path.basename(path), fig)
+                        and save(fig, path))
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 2))
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,price\n" + "".join(f"{p:.4f},{q:.4f},{300 + 50 * p:.4f}\n" for p, q in x))
+    runner.run(Settings(data=str(table), target="price", standardize=True, val_fraction=0.25, epochs=2),
+               str(tmp_path / "run"), log=lambda *a: None, progress=False)
+    legend = [t.get_text() for t in figures["loss.png"].axes[0].get_legend().get_texts()]
+    assert legend == ["J = L + λ Σ‖W‖², training (mean over the epoch's steps)", "L, validation (after the epoch)"]
+    ax, colorbar = figures["function.png"].axes
+    assert ax.get_title() == "learned price(x); dots: price of the samples" and colorbar.get_ylabel() == "price"
+    dots = ax.collections[-1].get_array()  # the samples' colours: their prices, not standardized values
+    prices = 300 + 50 * x[:, 0]
+    assert len(dots) == 30 and all(np.abs(prices - d).min() < 1e-3 for d in dots)

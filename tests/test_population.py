@@ -1,35 +1,30 @@
-"""Population training: every member ends where its own single run (runner.run, the eager loop) ends.
+"""Population training: every member ends where its own single run (runner.run, the eager loop) ends;
+a population over the memory cap is refused, one under it trains in chunks, and an interrupted
+population sweep keeps its finished chunks (issue 22, items 11 and 12).
 
-The populations here are small (two members, 60 samples, a few epochs) and share one shape, so that
-torch.compile compiles them once; the full-length check and the multi-process one are marked slow."""
-import csv
-import math
+The populations here are small (two members, 40-60 samples, a few epochs) and share one shape, so that
+torch.compile compiles them once; the full-length check and the multi-process ones are marked slow.
+The tests that train a population take the fixture compiled_ok (conftest.py), which skips them where
+torch.compile cannot run."""
 import os
 import re
 
 import pytest
 import torch
 
-from baremlp import MLP, UsageError
+from baremlp import UsageError
 from baremlp.runs import checkpoint
 from baremlp.engines import compiled
 from baremlp.studies import population
 from baremlp.cli import main
-from baremlp.studies.experiments import _answer
 from baremlp.runs.files import read_json
 from baremlp.runs.folder import RunFolder
 from baremlp.runs.runner import run
 from baremlp.runs.settings import Settings
-from baremlp.studies.intervals import Z95, bootstrap, wilson
 from baremlp.train import Diverged
+from conftest import read_rows
 
 SMALL = Settings(n=60, epochs=3, reg_epochs=1)  # the rotation data, per-sample SGD, λ for one epoch
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_ok():
-    if not compiled.available(MLP([2, 3, 2])):
-        pytest.skip("torch.compile is unavailable on this machine")
 
 
 def single(s):
@@ -50,7 +45,7 @@ def assert_same_run(mine, theirs, atol=1e-5):
                 torch.testing.assert_close(torch.tensor(a), torch.tensor(b), atol=atol, rtol=0)
 
 
-def test_members_end_where_their_single_runs_end():
+def test_members_end_where_their_single_runs_end(compiled_ok):
     summaries = population.run(SMALL, seeds=[3, 0])
     for seed, mine in zip([3, 0], summaries):
         assert_same_run(mine, single(SMALL.replace(seed=seed)))
@@ -58,7 +53,7 @@ def test_members_end_where_their_single_runs_end():
     assert summaries[0]["effective_map"] != summaries[1]["effective_map"]  # two seeds, two networks
 
 
-def test_members_with_their_own_lr_reg_and_noise(monkeypatch):
+def test_members_with_their_own_lr_reg_and_noise(monkeypatch, compiled_ok):
     loads = []
     monkeypatch.setattr(population.datamod, "load", lambda s, load=population.datamod.load: loads.append(s) or load(s))
     summaries = population.run(SMALL, seeds=[1, 1], lr=[0.03, 0.01], reg=[0.0, 0.05], noise=[0.5, 0.0])
@@ -71,7 +66,7 @@ def test_members_with_their_own_lr_reg_and_noise(monkeypatch):
 
 
 @pytest.mark.slow  # 20 s on 2 cores, most of it compiling the vmapped scan for cross-entropy
-def test_classification_with_momentum_a_schedule_and_a_partial_batch():
+def test_classification_with_momentum_a_schedule_and_a_partial_batch(compiled_ok):
     s = Settings(dataset="square", n=60, hidden=(8,), init="he", lr=0.05, momentum=0.9, schedule="cosine",
                  batch_size=7, epochs=2, reg=0.001)  # 7 does not divide 60: a last batch of 4
     summaries = population.run(s, seeds=[0, 5])
@@ -80,7 +75,7 @@ def test_classification_with_momentum_a_schedule_and_a_partial_batch():
         assert "confusion_matrix" in mine
 
 
-def test_a_diverged_member_is_recorded_and_the_others_go_on(tmp_path):
+def test_a_diverged_member_is_recorded_and_the_others_go_on(tmp_path, compiled_ok):
     diverged, fine = population.run(SMALL, seeds=[0, 0], lr=[1e6, 0.04])
     with pytest.raises(Diverged):
         run(SMALL.replace(lr=1e6), str(tmp_path), progress=False, log=lambda *a: None)
@@ -90,7 +85,7 @@ def test_a_diverged_member_is_recorded_and_the_others_go_on(tmp_path):
     assert_same_run(fine, single(SMALL))
 
 
-def test_a_member_folder_holds_its_single_runs_records_momentum_and_time(tmp_path):
+def test_a_member_folder_holds_its_single_runs_records_momentum_and_time(tmp_path, compiled_ok):
     s = Settings(dataset="square", n=60, hidden=(8,), init="he", lr=0.05, momentum=0.9, batch_size=7, epochs=2,
                  reg=0.001)  # the compiled shape of the test above: no second compile
     mine, one = str(tmp_path / "pop"), str(tmp_path / "one")
@@ -145,12 +140,43 @@ def test_members_may_differ_only_in_seed_lr_reg_noise():
         population.run(SMALL, seeds=[])
 
 
-def read_rows(path):
-    with open(path) as f:
-        return list(csv.DictReader(f))
+# item 11: memory is estimated before training; populations train in chunks
+def test_a_population_over_the_memory_cap_is_refused_in_one_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(population, "MEMORY", 10**6)
+    trained = []
+    monkeypatch.setattr(population, "train", lambda *a, **k: trained.append(a))
+    with pytest.raises(UsageError, match=r"^seeds: 100000 members would keep about 400 MB of summaries, over "
+                                         r"the cap of 1 MB \(population.MEMORY\): pass fewer seeds"):
+        population.run(Settings(n=40, epochs=1), seeds=range(100000))
+    with pytest.raises(UsageError, match=r"^one member needs about [\d.]+ MB \(its data and 1000 epochs of records\) beside 4 kB of summaries, "
+                                         r"over the cap of 1 MB \(population.MEMORY\)"):
+        population.run(Settings(n=4000, epochs=1000), seeds=[0])
+    assert trained == []
+    assert main(["sweep", "--seeds", "100000", "--n", "40", "--epochs", "1", "--out", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: a sweep of 100000 runs would keep about ") and err.endswith(
+        "over the cap of 1 MB (population.MEMORY): sweep fewer seeds or values\n")
+    assert not (tmp_path / "s").exists()
 
 
-def test_sweep_trains_a_population_into_ordinary_run_folders(tmp_path, capsys):
+def test_a_population_trains_in_chunks_whose_members_end_where_their_single_runs_end(monkeypatch, compiled_ok):
+    s = Settings(n=40, epochs=2, reg_epochs=1)
+    sizes = []
+    original = population.train
+    monkeypatch.setattr(population, "train", lambda members, *a: sizes.append(len(members)) or original(members, *a))
+    each = population.member_bytes(s, population.datamod.load(s))
+    monkeypatch.setattr(population, "MEMORY", 4 * population.SUMMARY_BYTES + 2 * each + 1)  # 4 summaries kept
+    chunked = population.run(s, seeds=range(4))
+    assert sizes == [2, 2]  # the cap holds two members beside the summaries
+    for seed, mine in enumerate(chunked):
+        theirs = run(s.replace(seed=seed), progress=False, log=lambda *a: None)[1]
+        assert mine["final_loss"] == pytest.approx(theirs["final_loss"], rel=1e-4)
+        torch.testing.assert_close(torch.tensor(mine["effective_map"]), torch.tensor(theirs["effective_map"]),
+                                   atol=1e-5, rtol=0)
+
+
+# a sweep of populations
+def test_sweep_trains_a_population_into_ordinary_run_folders(tmp_path, capsys, compiled_ok):
     args = ["sweep", "--lr", "0.04,0.02", "--n", "60", "--epochs", "3", "--reg-epochs", "1", "--seeds", "1"]
     assert main([*args, "--out", str(tmp_path / "pop")]) == 0
     assert "trained as one population" in capsys.readouterr().out
@@ -174,40 +200,46 @@ def test_sweep_trains_a_population_into_ordinary_run_folders(tmp_path, capsys):
     assert [r["final_loss"] for r in again] == [r["final_loss"] for r in pop]  # the same steps, to the bit
 
 
-def test_wilson_interval_solves_the_score_equation():
-    # the interval's ends are the p with (k/n − p)² = z² p (1 − p) / n: the score test's boundary
-    for k, n in [(2, 100), (37, 50), (15, 1000)]:
-        low, high = wilson(k, n)
-        for p in (low, high):
-            assert (k / n - p) ** 2 == pytest.approx(Z95 ** 2 * p * (1 - p) / n, rel=1e-9)
-        assert low < k / n < high
-    assert wilson(0, 20)[0] == 0.0 and wilson(20, 20)[1] == 1.0
-    assert wilson(0, 20)[1] == pytest.approx(Z95 ** 2 / (20 + Z95 ** 2))  # k = 0: high = z² / (n + z²)
+# item 12: an interrupted population sweep keeps its finished chunks
+def test_an_interrupted_population_sweep_continues_from_its_finished_chunks(monkeypatch, tmp_path, capsys, compiled_ok):
+    args = ["sweep", "--lr", "0.04,0.02,0.01", "--n", "40", "--epochs", "2", "--reg-epochs", "1", "--seeds", "2"]
+    monkeypatch.setattr(population, "CHUNK", 2)
+    assert main([*args, "--out", str(tmp_path / "whole")]) == 0
+    original, calls, cut = population.train, [], [True]
 
-
-def test_bootstrap_interval_of_a_mean():
-    g = torch.Generator().manual_seed(0)
-    values = 3 + 2 * torch.randn(400, generator=g, dtype=torch.float64)
-    low, high = bootstrap(values)
-    se = values.std().item() / math.sqrt(400)
-    assert low == pytest.approx(values.mean().item() - Z95 * se, abs=0.25 * se)  # the normal interval, nearly
-    assert high == pytest.approx(values.mean().item() + Z95 * se, abs=0.25 * se)
-    pairs = torch.stack([values, 1.1 * values], 1)  # every pair's second is 10 % larger: exactly +10 %
-    ratio = lambda t: t[..., 1].mean(-1) / t[..., 0].mean(-1) - 1
-    assert bootstrap(pairs, ratio) == pytest.approx((0.1, 0.1))
-
-
-def test_the_experiments_answer_follows_the_intervals():
-    change = {(0.0, 0.1): (0.5, 0.3, 0.8, 100),  # hurts: the whole interval above 0
-              (1.0, 0.1): (-0.09, -0.12, -0.06, 100),  # helps
-              (2.0, 0.1): (-0.02, -0.05, 0.01, 100)}  # the interval holds 0
-    assert _answer(change, [0.0, 1.0, 2.0], [0.0, 0.1]) == (
-        "**Answer** (clean held-out error, against λ = 0): λ helps measurably at σ = 1 (1 of 1 λ; best λ = 0.1: -9.0 %, "
-        "95 % interval -12.0 to -6.0 %); no λ helps measurably at σ = 2; every λ > 0 tested hurts at σ = 0.")
+    def train(members, *a):
+        calls.append([(m.lr, m.seed) for m in members])
+        if cut[0] and len(calls) == 2:  # the second chunk: the first one's folders are written
+            raise KeyboardInterrupt
+        return original(members, *a)
+    monkeypatch.setattr(population, "train", train)
+    out = tmp_path / "cut"
+    assert main([*args, "--out", str(out)]) == 130
+    assert "interrupted; " + str(out) + " keeps the 2 runs that finished" in capsys.readouterr().err
+    assert sorted(n for n in os.listdir(out / "runs") if (out / "runs" / n / "summary.json").exists()) == [
+        "lr=0.04_seed=0", "lr=0.04_seed=1"]
+    calls.clear(), cut.clear(), cut.append(False)
+    assert main([*args, "--out", str(out)]) == 0
+    assert "6 runs (2 already done)" in capsys.readouterr().out
+    assert calls == [[(0.02, 0), (0.02, 1)], [(0.01, 0), (0.01, 1)]]  # the first chunk read back, not retrained
+    assert read_rows(out / "runs.csv") == [
+        {**r, "train_seconds": c["train_seconds"]} for r, c in zip(read_rows(tmp_path / "whole" / "runs.csv"),
+                                                                  read_rows(out / "runs.csv"))]
 
 
 @pytest.mark.slow
-def test_default_runs_end_within_1e4_of_their_single_runs_on_two_processes():
+def test_a_population_sweep_on_two_processes_reads_its_folders_back(tmp_path, compiled_ok):
+    args = ["sweep", "--lr", "0.04,0.02", "--n", "40", "--epochs", "1", "--seeds", "2"]
+    assert main([*args, "--workers", "2", "--out", str(tmp_path / "two")]) == 0
+    assert main([*args, "--no-population", "--out", str(tmp_path / "one")]) == 0
+    two, one = read_rows(tmp_path / "two" / "runs.csv"), read_rows(tmp_path / "one" / "runs.csv")
+    assert [(r["lr"], r["seed"]) for r in two] == [(r["lr"], r["seed"]) for r in one]
+    for a, b in zip(two, one):
+        assert float(a["final_loss"]) == pytest.approx(float(b["final_loss"]), rel=1e-4)
+
+
+@pytest.mark.slow
+def test_default_runs_end_within_1e4_of_their_single_runs_on_two_processes(compiled_ok):
     seeds = [0, 10, 87, 5]  # 10 and 87 lose units early: the runs most sensitive to rounding
     summaries = population.run(Settings(), seeds, workers=2)
     for seed, mine in zip(seeds, summaries):

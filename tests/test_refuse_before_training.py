@@ -1,7 +1,7 @@
 """What cannot work is refused before training, through the CLI (one line, exit status 2, no run folder
 left behind) and through the Python API (a UsageError saying what to do)."""
 import math
-import pathlib
+import os
 
 import numpy as np
 import pytest
@@ -14,22 +14,9 @@ from baremlp.cli import main
 from baremlp.data.scaling import column_statistics
 from baremlp.errors import UsageTypeError
 from baremlp.runs.settings import Settings
+from conftest import EXAMPLES, refused, write
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 IRIS = str(EXAMPLES / "iris_tiny.csv")
-
-
-def refused(capsys, argv, message):
-    """Runs the CLI; asserts exit status 2 and one line 'error: ...' holding message; returns the line."""
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
-    return err
-
-
-def write(path, text):
-    path.write_text(text)
-    return str(path)
 
 
 def regression_table(path, n=40, seed=0, extra=""):
@@ -37,7 +24,7 @@ def regression_table(path, n=40, seed=0, extra=""):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 2))
     rows = [f"{a:.4f},{b:.4f},{a - 2 * b:.4f}" + (f",{extra}{i % 3}" if extra else "") for i, (a, b) in enumerate(x)]
-    return write(path, "x1,x2,y" + (",city" if extra else "") + "\n" + "\n".join(rows) + "\n")
+    return str(write(path, "x1,x2,y" + (",city" if extra else "") + "\n" + "\n".join(rows) + "\n"))
 
 
 # a loss that does not fit the targets
@@ -95,7 +82,7 @@ def test_api_mistakes_say_what_to_do():
 
 def test_many_classes_from_few_rows_are_refused_naming_regression(tmp_path, capsys):
     rows = "".join(f"{i},{(i * 7919) % 1000 / 10:.1f}\n" for i in range(80))  # 80 distinct values in 80 rows
-    table = write(tmp_path / "m.csv", "x,y\n" + rows)
+    table = str(write(tmp_path / "m.csv", "x,y\n" + rows))
     run = tmp_path / "run"
     refused(capsys, ["train", "--data", table, "--target", "y", "--task", "classification", "--out", str(run)],
             "column 'y' holds 80 classes in 80 rows, fewer than 2 rows per class, too few to learn them; "
@@ -105,7 +92,7 @@ def test_many_classes_from_few_rows_are_refused_naming_regression(tmp_path, caps
         runner.run(Settings(data=table, target="y", task="classification"), str(run), log=lambda *a: None)
     assert not run.exists()
     # 2 rows per class is where it starts to be allowed
-    ok = write(tmp_path / "ok.csv", "x,y\n" + "".join(f"{i},{i % 20}\n" for i in range(40)))
+    ok = str(write(tmp_path / "ok.csv", "x,y\n" + "".join(f"{i},{i % 20}\n" for i in range(40))))
     assert main(["train", "--data", ok, "--target", "y", "--epochs", "1", "--quiet"]) == 0
 
 
@@ -146,14 +133,14 @@ def test_api_features_and_drop():
 # --standardize on a column it cannot scale
 
 def test_standardize_names_a_constant_column(tmp_path, capsys):
-    table = write(tmp_path / "k.csv", "a,k,y\n" + "".join(f"{i},5,{i % 2}\n" for i in range(20)))
+    table = str(write(tmp_path / "k.csv", "a,k,y\n" + "".join(f"{i},5,{i % 2}\n" for i in range(20))))
     assert main(["train", "--data", table, "--target", "y", "--standardize", "--epochs", "1", "--quiet"]) == 0
     assert ("note: standardize: input column(s) 'k' are constant in the training split, so they become 0"
             in capsys.readouterr().err)
 
 
 def test_standardize_refuses_a_column_too_large_to_scale(tmp_path, capsys):
-    table = write(tmp_path / "big.csv", "a,y\n" + "".join(f"{(-1) ** i * 1e300},{i}.5\n" for i in range(20)))
+    table = str(write(tmp_path / "big.csv", "a,y\n" + "".join(f"{(-1) ** i * 1e300},{i}.5\n" for i in range(20))))
     refused(capsys, ["train", "--data", table, "--target", "y", "--standardize", "--dtype", "float64",
                      "--out", str(tmp_path / "run")],
             "standardize: input column 'a' is too large to scale in torch.float64 (values up to 1e+300)")
@@ -186,6 +173,12 @@ def test_out_that_is_a_file_a_read_only_place_or_someone_elses_folder(tmp_path, 
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
     assert main(["train", "--n", "20", "--epochs", "1", "--quiet", "--out", str(mine), "--overwrite"]) == 0
     assert (mine / "notes.txt").read_text() == "mine" and (mine / "summary.json").exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys"), reason="needs Linux's /sys")
+def test_api_refuses_an_unwritable_out_before_loading_data():
+    with pytest.raises(UsageError, match="cannot write the folder /sys/x: /sys is not writable"):
+        runner.run(Settings(n=20, epochs=1), "/sys/x", log=lambda *a: None)
 
 
 def test_predict_output_errors_name_the_path_not_a_temporary_file(tmp_path, capsys):

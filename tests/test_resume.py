@@ -1,9 +1,9 @@
-"""A run killed with SIGKILL at any moment resumes to exactly the result of an uninterrupted run."""
+"""A run killed with SIGKILL at any moment resumes to exactly the result of an uninterrupted run; a finished
+run resumed with more epochs goes on to them; train_seconds counts the whole run across resumes."""
 import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -14,22 +14,21 @@ from baremlp.cli import main
 from baremlp.runs import checkpoint, folder as rundir, inference, runner
 from baremlp.runs.settings import Settings
 from baremlp.model import MLP
+from conftest import AS_IN_A_TERMINAL, EXE, QUIET, baremlp, epochs_done, metrics_of, run_quietly, summary_of
 
 ARGS = ["--n", "1000", "--epochs", "8", "--momentum", "0.5", "--quiet"]
 
 
-def baremlp(*argv, wait=True):
-    exe = os.path.join(os.path.dirname(sys.executable), "baremlp")
-    if wait:
-        return subprocess.run([exe, *argv], capture_output=True, text=True, timeout=300)
-    return subprocess.Popen([exe, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def die_after_saving(monkeypatch, epoch):
+    """RunFolder.save raises KeyboardInterrupt right after it saved `epoch`: a kill between that epoch's
+    checkpoint and the next one's (until monkeypatch.undo())."""
+    save = rundir.RunFolder.save
 
-
-def epochs_done(folder):
-    try:
-        return len((folder / "metrics.jsonl").read_text().splitlines())
-    except FileNotFoundError:
-        return 0
+    def save_then_die(folder, net, settings, data, state, *seconds):
+        save(folder, net, settings, data, state, *seconds)
+        if state.epoch == epoch:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(rundir.RunFolder, "save", save_then_die)
 
 
 @pytest.mark.parametrize("kill_after", [pytest.param(0, marks=pytest.mark.slow), 3])  # 15 s each
@@ -95,9 +94,8 @@ def test_bad_checkpoint_named_in_error(tmp_path, damage):
 
 def test_ctrl_c_says_how_to_resume(tmp_path):
     run = tmp_path / "run"
-    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "baremlp"), "train", *ARGS, "--out", str(run)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal has it
+    proc = subprocess.Popen([EXE, "train", *ARGS, "--out", str(run)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, **AS_IN_A_TERMINAL)
     deadline = time.time() + 120
     while epochs_done(run) < 2 and time.time() < deadline:
         time.sleep(0.005)
@@ -135,13 +133,7 @@ def test_resume_keeps_early_stoppings_best_epoch(tmp_path, monkeypatch, die_afte
     metrics = [json.loads(r) for r in (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()]
     assert whole["epochs_run"] == 5 and metrics[-1]["best_epoch"] == 1
 
-    save = rundir.RunFolder.save
-
-    def save_then_die(folder, net, settings, data, state, *seconds):
-        save(folder, net, settings, data, state, *seconds)
-        if state.epoch == die_after:
-            raise KeyboardInterrupt
-    monkeypatch.setattr(rundir.RunFolder, "save", save_then_die)
+    die_after_saving(monkeypatch, die_after)
     with pytest.raises(KeyboardInterrupt):
         runner.run(s, str(tmp_path / "broken"), **quiet)
     monkeypatch.undo()
@@ -162,3 +154,41 @@ def test_a_checkpoint_with_half_its_early_stopping_state_is_refused(tmp_path):
     tensors, meta = checkpoint.load(path)
     with pytest.raises(UsageError, match="its early-stopping weights are incomplete"):
         rundir.best_of(tensors, meta, str(path))
+
+
+def test_resume_with_more_epochs_continues_to_them(tmp_path, capsys):
+    """2 epochs, then extended to 4, equals 4 epochs at once (the sample order depends on seed and epoch
+    alone); train_seconds counts both parts."""
+    part, whole = tmp_path / "part", tmp_path / "whole"
+    run_quietly(part, n=100, epochs=2)
+    first = summary_of(part)["train_seconds"]
+    run_quietly(whole, n=100, epochs=4)
+    assert main(["train", "--resume", str(part), "--epochs", "4"]) == 0
+    assert "extending" in capsys.readouterr().out
+    a, b = summary_of(part), summary_of(whole)
+    assert a["epochs_run"] == 4 and a["final_loss"] == b["final_loss"] and a["effective_map"] == b["effective_map"]
+    assert json.loads((part / "config.json").read_text())["epochs"] == 4
+    drop_time = lambda rows: [{k: v for k, v in r.items() if k != "time"} for r in rows]  # noqa: E731
+    assert drop_time(metrics_of(part)) == drop_time(metrics_of(whole))
+    assert a["train_seconds"] >= first + sum(r["time"] for r in metrics_of(part)[2:])
+    assert main(["train", "--resume", str(part), "--epochs", "3"]) == 2
+    assert "has trained 4 epochs already: epochs 3 cannot shorten it" in capsys.readouterr().err
+    assert main(["train", "--resume", str(part), "--lr", "0.1"]) == 2
+    assert "drop --lr (only --epochs may change, to train it further)" in capsys.readouterr().err
+    # from Python: the same through the runner
+    s = Settings.from_dict(json.loads((part / "config.json").read_text()))
+    _, summary = runner.run(s.replace(epochs=5), str(part), resume=True, **QUIET)
+    assert summary["epochs_run"] == 5 and len(metrics_of(part)) == 5
+
+
+def test_a_killed_run_counts_its_seconds_before_the_kill(tmp_path, monkeypatch):
+    s = Settings(n=100, epochs=4)
+    die_after_saving(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(s, str(tmp_path / "run"), **QUIET)
+    monkeypatch.undo()
+    _, meta = checkpoint.load(tmp_path / "run" / "checkpoint.safetensors")
+    before = meta["train_seconds"]
+    assert before >= sum(r["time"] for r in metrics_of(tmp_path / "run"))
+    _, summary = runner.run(s, str(tmp_path / "run"), resume=True, **QUIET)
+    assert summary["train_seconds"] >= before + sum(r["time"] for r in metrics_of(tmp_path / "run")[2:])

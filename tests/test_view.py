@@ -18,10 +18,9 @@ from view_helpers import free_port, running_server, sse_events, view  # skips wi
 
 from baremlp import backprop, data as datamod
 from baremlp.runs import checkpoint
-from baremlp.cli import flags
 from baremlp.analysis import effective_map
 from baremlp.runs.runner import build_net, run
-from baremlp.runs.settings import Settings
+from baremlp.runs.settings import Settings, base_settings
 from baremlp.sgd import epoch_order
 from baremlp.view import session
 from baremlp.view.runs import tail
@@ -75,7 +74,7 @@ def test_a_page_run_is_the_cli_run(client, settings):
     assert all("epoch" in e and "objective" in e for e in evs)
     final = evs[-1]
     assert final["done"] is True and "stopped" not in final
-    cli_settings = Settings.from_dict(settings, base=flags.base_settings(None, settings.get("dataset"))[0])
+    cli_settings = Settings.from_dict(settings, base=base_settings(settings.get("dataset")))
     _, cli = run(cli_settings, progress=False, log=lambda *a: None)  # as baremlp train takes the same flags
     page = final["summary"]
     for key in ("final_loss", "final_objective", "epochs_run", "effective_map", "effective_map_error",

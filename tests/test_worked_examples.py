@@ -4,20 +4,14 @@ import math
 import pytest
 import torch
 
-from baremlp import MLP, ops
+from baremlp import ops
 
-W = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
-b = [0.0, 0.0, -0.5]
-M = [[1.0, 0.0, 1.0], [0.0, 1.0, -1.0]]
-c = [0.0, 0.5]
 R = torch.tensor([[0.0, -1.0], [1.0, 0.0]], dtype=torch.float64)
 
 
 @pytest.fixture
-def net():
-    net = MLP([2, 3, 2], dtype=torch.float64)
-    net.load_state_dict({"W0": torch.tensor(W), "b0": torch.tensor(b), "W1": torch.tensor(M), "b1": torch.tensor(c)})
-    return net
+def net(worked_net):  # worked_net (conftest.py): the page's W, b, M, c
+    return worked_net
 
 
 def rows(*xs):

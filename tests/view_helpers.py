@@ -1,22 +1,17 @@
 """Shared by the view tests: a real uvicorn server on a free loopback port, and reading an SSE stream."""
 import contextlib
 import json
-import socket
 import threading
 import time
 
 import pytest
 
+from conftest import free_port
+
 pytest.importorskip("starlette", reason="baremlp view needs its extra: pip install -e '.[view]'")
 uvicorn = pytest.importorskip("uvicorn", reason="baremlp view needs its extra: pip install -e '.[view]'")
 
 from baremlp import view  # noqa: E402
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

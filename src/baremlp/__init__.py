@@ -10,12 +10,22 @@ import importlib
 import importlib.util
 import sys
 import types
+from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
-HOME = {"MLP": "model", "train": "train", "evaluate": "evaluation", "Diverged": "train", "UsageError": "errors",
+__version__ = "0.2.0"  # the one place of the version: pyproject.toml reads it from here
+HOME = {"MLP": "model", "train": "train", "evaluate": "evaluation", "Diverged": "bookkeeping", "UsageError": "errors",
         "effective_map": "analysis", "map_error": "analysis", "relu_active_fraction": "analysis"}  # name -> module
 __all__ = ["MLP", "train", "evaluate", "Diverged", "UsageError", "effective_map", "map_error", "relu_active_fraction",
            "analysis", "datasets", "ops"]
+
+if TYPE_CHECKING:  # what __getattr__ loads at first use, spelled out for editors and type checkers
+    from . import analysis, datasets, ops
+    from .analysis import effective_map, map_error, relu_active_fraction
+    from .bookkeeping import Diverged
+    from .errors import UsageError
+    from .evaluation import evaluate
+    from .model import MLP
+    from .train import train
 
 
 def __getattr__(name):

@@ -47,6 +47,23 @@ def check_hyper(*, lr, epochs, batch_size, reg, reg_epochs=None, momentum=0.0, p
         number("reg_epochs", reg_epochs, low=0, whole=True)
 
 
+def check_network(sizes, init, init_scale, inits):
+    """The rules for MLP's arguments: sizes a list of whole layer sizes, at least two and each ≥ 1; init
+    one of inits; init_scale a finite number > 0.  Returns sizes as a list of ints."""
+    whole = lambda s: isinstance(s, numbers.Integral) and not isinstance(s, bool)  # noqa: E731
+    listed = list(sizes) if hasattr(sizes, "__iter__") and not isinstance(sizes, (str, bytes)) else None
+    if listed is None or not all(map(whole, listed)):
+        raise UsageTypeError(f"sizes {sizes!r} invalid: expected a list of whole layer sizes, e.g. MLP([2, 3, 2])")
+    sizes = [int(s) for s in listed]
+    if len(sizes) < 2 or any(s < 1 for s in sizes):
+        raise UsageError(f"sizes {sizes} invalid: expected at least two layer sizes, each ≥ 1")
+    if init not in inits:
+        raise UsageError(f"init {init!r} unknown: expected one of {', '.join(inits)}")
+    if not (math.isfinite(init_scale) and init_scale > 0):
+        raise UsageError(f"init_scale {init_scale} invalid: expected a finite number > 0")
+    return sizes
+
+
 def check_data(net, x, y):
     """Checks x: (N, fan_in) and y: (N, fan_out) targets or (N,) class indices against the network;
     returns both on the network's device, x in its dtype (y too, unless it holds labels).

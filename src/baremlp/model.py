@@ -8,11 +8,10 @@ so weights == [W, M] and biases == [b, c].  v are the raw outputs (logits for
 classification); softmax is applied by the loss or by `predict_proba`.
 """
 import math
-import numbers
 
 import torch
 
-from .errors import UsageError, UsageTypeError
+from .errors import UsageError, check_network
 from .ops import Linear, ReLU, Softmax
 
 INITS = ("normal", "uniform", "he")
@@ -67,17 +66,7 @@ class MLP:
     """
 
     def __init__(self, sizes, *, seed=None, init="normal", init_scale=0.1, device=None, dtype=torch.float32):
-        whole = lambda s: isinstance(s, numbers.Integral) and not isinstance(s, bool)  # noqa: E731
-        listed = list(sizes) if hasattr(sizes, "__iter__") and not isinstance(sizes, (str, bytes)) else None
-        if listed is None or not all(map(whole, listed)):
-            raise UsageTypeError(f"sizes {sizes!r} invalid: expected a list of whole layer sizes, e.g. MLP([2, 3, 2])")
-        sizes = [int(s) for s in listed]
-        if len(sizes) < 2 or any(s < 1 for s in sizes):
-            raise UsageError(f"sizes {sizes} invalid: expected at least two layer sizes, each ≥ 1")
-        if init not in INITS:
-            raise UsageError(f"init {init!r} unknown: expected one of {', '.join(INITS)}")
-        if not (math.isfinite(init_scale) and init_scale > 0):
-            raise UsageError(f"init_scale {init_scale} invalid: expected a finite number > 0")
+        sizes = check_network(sizes, init, init_scale, INITS)
         self.sizes, self.init, self.init_scale = sizes, init, init_scale
         device = resolve_device(device)
         g = torch.Generator().manual_seed(seed) if seed is not None else None

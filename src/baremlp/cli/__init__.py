@@ -61,7 +61,7 @@ def main(argv=None):
 def command(argv):
     from ..engines import distributed
     from ..errors import UsageError
-    from ..train import Diverged
+    from ..bookkeeping import Diverged
     from . import launcher
     from .flags import join_negative_values
     from .parser import build_parser

@@ -9,11 +9,11 @@ from ..errors import UsageError
 from ..runs import inference, runner
 from ..runs.folder import RunFolder, settings_of
 from ..runs.files import write_csv
-from ..runs.settings import Settings
+from ..runs.settings import Settings, base_settings
 from ..studies.experiments import noise_vs_reg
 from ..studies.sweeps import repeated, sweep
 from . import launcher
-from .flags import base_settings, grid_values, settings_from_args
+from .flags import grid_values, settings_from_args
 
 
 def cmd_train(args):
@@ -51,8 +51,8 @@ def launch(args, settings, out):
     """--nproc N: the same command in N processes through torchrun, once what they would refuse is
     checked here (so that a mistake is one line, not N failing processes)."""
     distributed.check(settings.batch_size, settings.device, args.nproc, args.nproc, settings.check_steps)
-    if out and not args.resume:
-        RunFolder(out).check_new(args.overwrite)
+    if out:  # the folder's rules, new run or resumed, as the ranks would check them
+        RunFolder(out).opening(settings, bool(args.resume), args.overwrite)
     try:
         launcher.launch(args.nproc, args.argv, out)
     except launcher.WorkerFailed as e:
@@ -96,7 +96,7 @@ def cmd_gradcheck(args):
 
 
 def cmd_check(args):
-    from ..check.script import command  # the checker loads only for this command
+    from ..check.checkall import command  # the checker loads only for this command
     return command(args.file, as_json=args.json)
 
 
@@ -109,7 +109,7 @@ def cmd_view(args):
 
 
 def cmd_sweep(args):
-    base, _ = base_settings(args.recipe, args.dataset.split(",")[0] if args.dataset else None)
+    base = base_settings(args.dataset.split(",")[0] if args.dataset else None, args.recipe)
     fixed, swept = {}, {}
     for f in dataclasses.fields(Settings):
         text = getattr(args, f.name)

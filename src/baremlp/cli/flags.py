@@ -8,7 +8,7 @@ import re
 import typing
 
 from ..errors import UsageError
-from ..runs.settings import CHOICES, Settings, load_recipe, recipe_names
+from ..runs.settings import CHOICES, Settings, base_settings, recipe_for
 from ..studies.sweeps import repeated, value_text
 
 
@@ -64,20 +64,13 @@ def add_settings_flags(parser, only=None):
             parser.add_argument(flag, dest=f.name, type=kind, default=None, choices=CHOICES.get(f.name), help=help)
 
 
-def base_settings(recipe, dataset):
-    """The starting point: the recipe named, else the data set's own recipe when one ships, else the
-    defaults.  Returns (settings, the recipe used or None)."""
-    recipe = recipe or (dataset if dataset in recipe_names() else None)
-    return (Settings.from_dict(load_recipe(recipe)) if recipe else Settings()), recipe
-
-
 def settings_from_args(args):
     """Settings() <- recipe (named, or the data set's own when one ships) <- flags the user typed."""
     flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if getattr(args, f.name, None) is not None}
     if flags.get("reg_epochs") == ALWAYS:
         flags["reg_epochs"] = None
-    base, recipe = base_settings(args.recipe, flags.get("dataset"))
-    return Settings.from_dict(flags, base=base), recipe
+    recipe = recipe_for(flags.get("dataset"), args.recipe)
+    return Settings.from_dict(flags, base=base_settings(recipe=recipe)), recipe
 
 
 def grid_values(text, field):

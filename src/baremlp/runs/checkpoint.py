@@ -48,6 +48,22 @@ def load(path):
     return tensors, meta
 
 
+def header(path):
+    """The checkpoint's header alone (sizes, epoch, settings, ...), without reading its tensors."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            length = int.from_bytes(f.read(8), "little")
+            meta = json.loads(json.loads(f.read(length))["__metadata__"]["baremlp"])
+        if type(meta["epoch"]) is not int or meta["epoch"] < 0:
+            raise ValueError(f"epoch {meta['epoch']!r}")
+    except OSError as e:
+        raise UsageError(f"checkpoint {path!r} cannot be read: {e.strerror}") from None
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+        raise UsageError(f"checkpoint {path!r} is truncated, corrupt or not a baremlp checkpoint ({e})") from None
+    return meta
+
+
 def check_contents(tensors, meta):
     """Raises ValueError unless the header's layer sizes and epoch and the tensors W_i, b_i agree."""
     sizes = meta["sizes"]

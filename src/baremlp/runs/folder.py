@@ -16,7 +16,7 @@ import os
 
 from ..data.scaling import keep_raw_targets
 from ..errors import UsageError
-from ..train import TrainState
+from ..bookkeeping import TrainState
 from . import checkpoint
 from .files import check_writable_folder, read_json, write_atomic, write_json
 from .settings import Settings
@@ -64,10 +64,32 @@ class RunFolder:
                              "or write the run among them with overwrite=True (--overwrite)")
         check_writable_folder(self.path)
 
-    def start(self, s: Settings, overwrite=False):
-        """A new run: clears the run that the folder holds (if overwrite, or if it diverged), then writes
-        config.json."""
-        self.check_new(overwrite)
+    def opening(self, s: Settings, resume=False, overwrite=False):
+        """How a run on settings s begins with this folder, once every rule for a new or a resumed run
+        is checked (here alone, before any data loads or file is written):
+        "new" (a new run, after check_new), "restart" (resume asked, but no epoch finished yet: it
+        starts anew), "resume", "extend" (resume to more epochs than before) or "finished"."""
+        if not resume:
+            self.check_new(overwrite)
+            return "new"
+        before = settings_of(self.path)
+        if self.diverged():
+            raise UsageError(f"{self.path} holds a run that diverged: nothing to resume; start it anew with other "
+                             f"settings and resume=False (baremlp train --out {self.path} without --resume)")
+        if not os.path.exists(self.checkpoint):
+            return "restart"
+        if s.replace(epochs=before.epochs) != before:
+            raise UsageError(f"resuming {self.path} continues it with its own settings: only epochs may change")
+        done = checkpoint.header(self.checkpoint)["epoch"]
+        if s.epochs < done:
+            raise UsageError(f"{self.path} has trained {done} epochs already: epochs {s.epochs} cannot shorten it")
+        if s.epochs != before.epochs:
+            return "extend"
+        return "finished" if self.finished() else "resume"
+
+    def start(self, s: Settings):
+        """A new run: clears the run that the folder holds, then writes config.json.  Whether it may be
+        cleared (overwrite, or a run that diverged) was checked before the data loaded (opening)."""
         if self.holds_run():
             for name in FILES:  # summary.json first: its presence means "finished"
                 if os.path.exists(self.file(name)):
@@ -125,7 +147,7 @@ class RunFolder:
         write_json(self.file("summary.json"), summary)  # last: its presence means "done"
 
     def write_diverged(self, error, seconds):
-        """The summary of a run that diverged (error: the train.Diverged raised): the folder says what
+        """The summary of a run that diverged (error: the bookkeeping.Diverged raised): the folder says what
         happened, and a new run into it may replace it."""
         self.write_summary(diverged_summary(error, seconds))
 
@@ -134,13 +156,13 @@ class RunFolder:
 
 
 def diverged_summary(error, seconds):
-    """summary.json of a run that diverged (error: the train.Diverged raised), after `seconds` of training."""
+    """summary.json of a run that diverged (error: the bookkeeping.Diverged raised), after `seconds` of training."""
     return {"diverged": True, "final_loss": None, "diverged_at_step": error.step, "diverged_at_epoch": error.epoch,
             "error": str(error), "epochs_run": error.epoch - 1, "train_seconds": seconds}
 
 
 def stored(record):
-    """An epoch's record (train.epoch_record's) as a run folder keeps it, changed in place: J under
+    """An epoch's record (bookkeeping.epoch_record's) as a run folder keeps it, changed in place: J under
     "objective" only, since "loss" reads as L."""
     record.pop("loss", None)
     return record

@@ -8,6 +8,7 @@ The run folder's files are described in baremlp.runs.folder.
 """
 import os
 import time
+from dataclasses import dataclass, field
 
 import torch
 
@@ -16,7 +17,8 @@ from ..data.scaling import keep_raw_targets
 from ..engines import distributed
 from ..errors import UsageError, check_fit
 from ..model import MLP, resolve_device
-from ..train import Diverged, TrainState, train, unscaled
+from ..bookkeeping import Diverged, TrainState, unscaled
+from ..train import train
 from .folder import Board, RunFolder, diverged_summary, settings_of, stored
 from .report import summarize, tracks_map
 from .settings import Settings
@@ -44,22 +46,55 @@ def describe(s: Settings, net, data, loss):
             f"lr {s.lr:g}{reg}, batch {s.batch_size}, {s.epochs} epochs")
 
 
+def train_kwargs(s: Settings, data):
+    """train()'s keyword arguments as the settings say, with the data's validation split: the one place
+    where Settings become a training, for a run here and for the live page's (view.loop) alike."""
+    return dict(lr=s.lr, epochs=s.epochs, batch_size=s.batch_size, reg=s.reg, reg_epochs=s.reg_epochs, seed=s.seed,
+                momentum=s.momentum, schedule=s.schedule, patience=s.patience, check_steps=s.check_steps,
+                val=(data.x_val, data.y_val) if data.x_val is not None else None)
+
+
+@dataclass
+class Run:
+    """A run in progress: what its steps share, from its settings to the records of its epochs."""
+    s: Settings
+    folder: RunFolder = None  # None: nothing is written
+    group: object = None      # engines.distributed.Group when several processes train, else None
+    log: object = print       # how its lines are said (a no-op on ranks > 0 and when quiet)
+    data: object = None
+    loss: str = None
+    net: MLP = None
+    state: TrainState = field(default_factory=TrainState)  # where training stands (a resumed run's, read back)
+    history: list = field(default_factory=list)            # the records of its epochs, those before a resume first
+    seconds: float = 0.0      # trained so far, across resumes
+    board: Board = None       # TensorBoard's event logs, when asked for
+    done: bool = False        # resumed a run that had finished: nothing to train
+
+    @property
+    def writes(self):
+        """Whether this process keeps the folder and reports: rank 0 of several, or the only one."""
+        return not (self.group and self.group.rank)
+
+
 def run(s: Settings, out=None, *, resume=False, overwrite=False, progress=True, log=print, plots=True,
         tensorboard=False):
     """Trains as the settings say and returns (net, summary).  With `out`, writes the run folder
     (a folder that already holds a run is refused unless overwrite=True, which clears it first, or
     unless that run diverged); with resume=True, continues the run in `out` from its last checkpoint,
     to more epochs than before if s.epochs says so.  Whatever cannot work is refused before any file
-    is written.
+    is written (RunFolder.opening holds the rules).
 
     Started by torchrun with several processes, every process trains (engines.distributed) and rank 0
     alone reads and writes the run folder and prints; the others return (net, None)."""
     group = distributed.join(s.device, s.batch_size, s.check_steps)
     try:
-        if group and group.rank:
-            out, log, progress, tensorboard = None, lambda *a: None, False, False
-            resume = False  # rank 0 reads the checkpoint and shares where training stands
-        return _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard)
+        if group and group.rank:  # rank 0 reads the checkpoint and shares where training stands
+            out, log, progress, tensorboard, resume = None, lambda *a: None, False, False, False
+        r = begin(s, out, group, log, resume=resume, overwrite=overwrite, tensorboard=tensorboard)
+        if r.done:
+            return r.net, r.folder.summary() if r.folder else None
+        train_run(r, progress)
+        return r.net, finish(r, plots) if r.writes else None
     finally:
         distributed.leave()
 
@@ -79,116 +114,107 @@ def run_or_read(s, out=None):
         return folder.summary() if folder else diverged_summary(e, time.perf_counter() - t0)
 
 
-def open_run(folder, s, net, data, resume, overwrite, log):
-    """Starts the run folder, or reads it back to resume: returns (TrainState, the records of the
-    epochs done, the seconds trained so far, whether the run is finished already)."""
-    state, prior, seconds = TrainState(), [], 0.0
-    if folder and not resume:
-        if folder.diverged():
-            log(f"{folder.path} holds a run that diverged: replacing it")
-        folder.start(s, overwrite)
-    elif resume and not os.path.exists(folder.checkpoint):
-        log(f"{folder.path} has no checkpoint yet: starting its run from the beginning")
-        folder.start(s, overwrite=True)
-    elif resume:
-        before = settings_of(folder.path)
-        state, prior, seconds = folder.restore(net, data)
-        if s.replace(epochs=before.epochs) != before:
-            raise UsageError(f"resuming {folder.path} continues it with its own settings: only epochs may change")
-        if s.epochs < state.epoch:
-            raise UsageError(f"{folder.path} has trained {state.epoch} epochs already: epochs {s.epochs} cannot "
-                             "shorten it")
-        if s.epochs != before.epochs:
-            folder.extend(s)
-            log(f"extending {folder.path} from {before.epochs} to {s.epochs} epochs")
-        elif folder.finished():
-            log(f"{folder.path} is finished already (summary.json exists): nothing to resume")
-            return state, prior, seconds, True
-        if s.patience and state.best is None:
-            log(f"note: {folder.checkpoint} holds no early-stopping state (an older checkpoint): "
-                "patience counts from here")
-        log(f"resuming {folder.path} after epoch {state.epoch} of {s.epochs}")
-    return state, prior, seconds, False
-
-
-def _run(s, out, group, resume, overwrite, progress, log, plots, tensorboard):
+def begin(s, out, group, log, *, resume=False, overwrite=False, tensorboard=False):
+    """The Run: its data and network, its folder started, or read back to resume (r.done where that
+    run is finished already).  The folder's rules are checked once, before the data loads."""
     folder = RunFolder(out) if out else None
-    if folder and not resume:
-        folder.check_new(overwrite)  # before the data loads: the mistake is told at once
-    elif folder and folder.diverged():
-        raise UsageError(f"{out} holds a run that diverged: nothing to resume; start it anew with other "
-                         f"settings and resume=False (baremlp train --out {out} without --resume)")
-    board = Board(out) if tensorboard else None
-    data, loss, net = prepare(s, group.device if group else None)
-    state, prior, seconds, finished = open_run(folder, s, net, data, resume, overwrite, log)
+    if resume and not folder:
+        raise UsageError("resume=True continues a run folder: give its folder too (out, --resume DIR)")
+    opening = folder.opening(s, resume, overwrite) if folder else "new"
+    r = Run(s, folder, group, log, board=Board(out) if tensorboard else None)
+    r.data, r.loss, r.net = prepare(s, group.device if group else None)
+    if folder:
+        open_folder(r, opening)
     if group:  # rank 0's state on every rank (its parameters follow at the first epoch)
-        finished, state.epoch, state.best, raw = distributed.share(
-            (finished, state.epoch, cpu(state.best), not data.scaling.scales_targets))
-        if raw and data.scaling.scales_targets:  # rank 0 resumed a run begun on raw targets: so do all ranks
-            keep_raw_targets(data)
-    if finished:
-        return net, folder.summary() if folder else None
-    log(describe(s, net, data, loss) + (f", on {group.size} processes" if group else ""))
+        r.done, r.state.epoch, r.state.best, raw = distributed.share(
+            (r.done, r.state.epoch, cpu(r.state.best), not r.data.scaling.scales_targets))
+        if raw and r.data.scaling.scales_targets:  # rank 0 resumed a run begun on raw targets: so do all ranks
+            keep_raw_targets(r.data)
+    return r
+
+
+def open_folder(r: Run, opening):
+    """Starts the run's folder, or reads it back into r to resume, as RunFolder.opening decided."""
+    folder, log = r.folder, r.log
+    if opening in ("new", "restart"):
+        if opening == "restart":
+            log(f"{folder.path} has no checkpoint yet: starting its run from the beginning")
+        elif folder.diverged():
+            log(f"{folder.path} holds a run that diverged: replacing it")
+        folder.start(r.s)
+        return
+    r.state, r.history, r.seconds = folder.restore(r.net, r.data)
+    if opening == "finished":
+        log(f"{folder.path} is finished already (summary.json exists): nothing to resume")
+        r.done = True
+        return
+    if opening == "extend":
+        log(f"extending {folder.path} from {settings_of(folder.path).epochs} to {r.s.epochs} epochs")
+        folder.extend(r.s)
+    if r.s.patience and r.state.best is None:
+        log(f"note: {folder.checkpoint} holds no early-stopping state (an older checkpoint): patience counts from here")
+    log(f"resuming {folder.path} after epoch {r.state.epoch} of {r.s.epochs}")
+
+
+def train_run(r: Run, progress=True):
+    """Trains the run's network from where it stands; its records join r.history.  A divergence is
+    written to the folder (summary.json says so) and raised."""
+    s, data = r.s, r.data
+    r.log(describe(s, r.net, data, r.loss) + (f", on {r.group.size} processes" if r.group else ""))
     if big := unscaled(data.x, data.y):
-        log(f"note: unscaled {big}: SGD steps on them are huge (dead ReLUs, divergence); "
-            "standardize=True (--standardize) scales them to mean 0, std 1")
-    t0 = time.perf_counter() - seconds  # train_seconds counts the whole run, across resumes
-    val = (data.x_val, data.y_val) if data.x_val is not None else None
+        r.log(f"note: unscaled {big}: SGD steps on them are huge (dead ReLUs, divergence); "
+              "standardize=True (--standardize) scales them to mean 0, std 1")
+    t0 = time.perf_counter() - r.seconds  # train_seconds counts the whole run, across resumes
     try:
-        history = prior + train(
-            net, data.x, data.y, loss=loss, lr=s.lr, epochs=s.epochs, batch_size=s.batch_size, reg=s.reg,
-            reg_epochs=s.reg_epochs, seed=s.seed, momentum=s.momentum, schedule=s.schedule, val=val,
-            patience=s.patience, check_steps=s.check_steps, state=state, progress=progress,
-            engine=group.engine(s.engine, s.check_steps) if group else s.engine,
-            callback=keeper(s, net, data, folder, board, group, t0))
+        r.history += train(r.net, data.x, data.y, loss=r.loss, state=r.state, progress=progress,
+                           engine=r.group.engine(s.engine, s.check_steps) if r.group else s.engine,
+                           callback=keeper(r, t0), **train_kwargs(s, data))
     except Diverged as e:
-        if folder:
-            folder.write_diverged(e, time.perf_counter() - t0)
+        if r.folder:
+            r.folder.write_diverged(e, time.perf_counter() - t0)
         raise
     finally:
-        if board:
-            board.close()
-    if group and group.rank:
-        return net, None
-    return net, finish(s, net, data, history, state, loss, time.perf_counter() - t0, folder, group, plots, log)
+        r.seconds = time.perf_counter() - t0
+        if r.board:
+            r.board.close()
 
 
-def keeper(s, net, data, folder, board, group, t0):
+def keeper(r: Run, t0):
     """train()'s callback for a run: after every epoch, its record (with M W where R is known) goes to
     the run folder and the board, and the checkpoint is rewritten."""
-    track = tracks_map(s)
+    track = tracks_map(r.s)
 
     def after_epoch(record, state):
         stored(record)  # J as "objective" only, in the folder, the board and the history the plots draw
         if track:
-            record["effective_map"] = analysis.effective_map(net).tolist()
-        if group and group.device.type == "cpu":  # gloo's all_reduce returns when done; a GPU's would need a sync
-            record["allreduce_time"], group.allreduce_seconds = group.allreduce_seconds, 0.0
-        if folder:
-            folder.append(record)
-            folder.save(net, s, data, state, time.perf_counter() - t0)
-        if board:
-            board.add(record)
+            record["effective_map"] = analysis.effective_map(r.net).tolist()
+        if r.group and r.group.device.type == "cpu":  # gloo's all_reduce returns when done; a GPU's would need a sync
+            record["allreduce_time"], r.group.allreduce_seconds = r.group.allreduce_seconds, 0.0
+        if r.folder:
+            r.folder.append(record)
+            r.folder.save(r.net, r.s, r.data, state, time.perf_counter() - t0)
+        if r.board:
+            r.board.add(record)
         return False
     return after_epoch
 
 
-def finish(s, net, data, history, state, loss, seconds, folder, group, plots, log):
+def finish(r: Run, plots=True):
     """The end of a run: its summary, printed, and the run folder's final checkpoint, plots and
     summary.json (written last: its presence means finished)."""
-    summary, lines = summarize(s, net, data, history, loss, seconds)
-    if group:
-        summary["processes"] = group.size  # not a setting, but the last bits of the result depend on it
+    summary, lines = summarize(r.s, r.net, r.data, r.history, r.loss, r.seconds)
+    if r.group:
+        summary["processes"] = r.group.size  # not a setting, but the last bits of the result depend on it
     for line in lines:
-        log(line)
-    if folder:
-        folder.save(net, s, data, state, summary["train_seconds"])  # the final weights (the best, after early stopping)
+        r.log(line)
+    if r.folder:
+        r.folder.save(r.net, r.s, r.data, r.state, summary["train_seconds"])  # the final weights (the best, after early stopping)
         if plots:
             from .plots import write_run_plots  # matplotlib loads only when there is a folder to draw into
-            written = write_run_plots(folder.path, net, data, history, summary)
-            log(f"plots: {', '.join(os.path.basename(p) for p in written)}")
-        folder.write_summary(summary)
-        log(f"run folder: {folder.path}")
+            written = write_run_plots(r.folder.path, r.net, r.data, r.history, summary)
+            r.log(f"plots: {', '.join(os.path.basename(p) for p in written)}")
+        r.folder.write_summary(summary)
+        r.log(f"run folder: {r.folder.path}")
     return summary
 
 

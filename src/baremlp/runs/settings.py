@@ -161,3 +161,16 @@ def load_recipe(name_or_path):
         raise UsageError(f"{where} holds a {type(values).__name__}: expected a JSON object of settings")
     values.pop("description", None)
     return values
+
+
+def recipe_for(dataset=None, recipe=None):
+    """The recipe a run starts from: the one named, else the data set's own where one ships (baremlp
+    train --dataset square is the square recipe), else None (the defaults)."""
+    return recipe or (dataset if dataset in recipe_names() else None)
+
+
+def base_settings(dataset=None, recipe=None):
+    """What the values a user gives go over, as the CLI's flags and the live page's fields both do:
+    the settings of recipe_for(dataset, recipe), or the defaults."""
+    name = recipe_for(dataset, recipe)
+    return Settings.from_dict(load_recipe(name)) if name else Settings()

@@ -22,7 +22,8 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 
 from ..errors import UsageError, number
 from ..model import MLP
-from ..train import Diverged, TrainState, likely_cause, train
+from ..bookkeeping import Diverged, TrainState, likely_cause
+from ..train import train
 
 DTYPES = ("float32", "float64")
 SCALE = "scale X with sklearn.preprocessing.StandardScaler, as in make_pipeline(StandardScaler(), {}(...))"

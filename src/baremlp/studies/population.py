@@ -39,7 +39,7 @@ from ..model import resolve_device
 from ..runs.folder import RunFolder, diverged_summary, stored
 from ..runs.report import summarize, tracks_map
 from ..runs.runner import build_net, run_or_read
-from ..train import TrainState
+from ..bookkeeping import TrainState
 from .stacked import one_thread, train
 
 VARIES = ("seed", "lr", "reg", "noise")  # what may differ between members; every other setting is shared
@@ -194,7 +194,7 @@ def _write_folder(out, s, net, data, history, velocity, summary):
     """A member's run folder as its single run leaves it: records, checkpoint (momentum buffers and
     seconds trained too, so that it resumes as that run does) and summary; a diverged one: no checkpoint."""
     folder = RunFolder(out)
-    folder.start(s, overwrite=True)  # clears what an interrupted run of it left
+    folder.start(s)  # clears what an interrupted run of it left
     folder.write_metrics([stored(r) for r in history])
     if summary["final_loss"] is not None:
         folder.save(net, s, data, TrainState(len(history), velocity), summary["train_seconds"])

@@ -1,6 +1,6 @@
 """A population's training (baremlp.studies.population): the members' networks stacked on a leading
 axis, trained epoch by epoch as train.train trains one network, with the same schedule (sgd.Schedule),
-divergence check (train.divergence) and records (train.epoch_record) for each member.
+divergence check (bookkeeping.divergence) and records (bookkeeping.epoch_record) for each member.
 
     params_i: (S, ...)  ->  the compiled engine's epoch, vmapped over the members  ->  params_i: (S, ...)
 
@@ -17,7 +17,7 @@ from .. import analysis
 from ..engines import compiled
 from ..ops import make_loss
 from ..sgd import Schedule, batch_size_for, batch_sizes
-from ..train import divergence, epoch_objective, epoch_record
+from ..bookkeeping import divergence, epoch_objective, epoch_record
 
 
 class Population:
@@ -65,9 +65,9 @@ def schedule_of(s):
 
 def train(members, nets, data, loss, track_map=False):
     """Trains the members' networks together, in place (loss: its name; track_map: records carry each
-    member's M W).  Returns, for each member, its history (one record per epoch, train.epoch_record's),
+    member's M W).  Returns, for each member, its history (one record per epoch, bookkeeping.epoch_record's),
     its momentum buffers (one per parameter, as a TrainState holds them; None without momentum) and
-    the train.Diverged error of its divergence (None where it did not diverge: the error a single run
+    the bookkeeping.Diverged error of its divergence (None where it did not diverge: the error a single run
     would raise, with its step, epoch and likely cause)."""
     s, S = members[0], len(members)
     loss_fn = make_loss(loss)

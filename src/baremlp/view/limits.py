@@ -9,7 +9,7 @@ import json
 import math
 
 from ..errors import UsageError
-from ..runs.settings import Settings, load_recipe, recipe_names
+from ..runs.settings import Settings, base_settings
 
 LIMITS = {  # the live page's bounds; baremlp train has none of these
     "n": 5000,            # samples drawn for linear, folded, square
@@ -71,12 +71,6 @@ def settings_from_page(values, table=None):
     s = Settings.from_dict(values, base=base_settings(values.get("dataset")))
     check_limits(s)
     return s
-
-
-def base_settings(dataset):
-    """What the page's values go over, as the CLI's flags do: the data set's own recipe where one ships
-    (baremlp train --dataset square is the square recipe), else the defaults."""
-    return Settings.from_dict(load_recipe(dataset)) if dataset in recipe_names() else Settings()
 
 
 def check_limits(s):

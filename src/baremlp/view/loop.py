@@ -14,9 +14,11 @@ import time
 import torch
 
 from ..engines import compiled, manual
+from ..bookkeeping import divergence
 from ..runs.folder import stored
+from ..runs.runner import train_kwargs
 from ..sgd import batch_sizes
-from ..train import divergence, engine_for, train
+from ..train import engine_for, train
 
 CHUNK_SECONDS = 0.03  # aim of one chunk's time: the page's stop, pause and frames act between chunks
 
@@ -37,11 +39,8 @@ def train_live(session):
         session.after_epoch(record)
         return False
 
-    val = (d.x_val, d.y_val) if d.x_val is not None else None
-    train(session.net, d.x, d.y, loss=session.loss_fn, lr=s.lr, epochs=s.epochs, batch_size=s.batch_size, reg=s.reg,
-          reg_epochs=s.reg_epochs, seed=s.seed, momentum=s.momentum, schedule=s.schedule, val=val,
-          patience=s.patience, check_steps=s.check_steps, state=session.state, callback=after_epoch,
-          engine=in_chunks(session, engine_for(s.engine, session.net, s.check_steps)))
+    train(session.net, d.x, d.y, loss=session.loss_fn, state=session.state, callback=after_epoch,
+          engine=in_chunks(session, engine_for(s.engine, session.net, s.check_steps)), **train_kwargs(s, d))
     return session.history
 
 
@@ -71,7 +70,7 @@ def in_chunks(session, engine):
             losses.append(J)
             correct, down, pos = correct + c, down + dn, pos + take
             if not bool(torch.isfinite(J).all()):  # said at once, not at the epoch's end
-                raise diverged_now(losses, e, step.lr, x, y, n, batch)
+                raise diverged_now(losses, e, step, x, y, n)
             if not halves:  # about CHUNK_SECONDS a chunk, in whole batches
                 spent = max(time.perf_counter() - t, 1e-4)
                 chunk["steps"] = max(1, min(4 * chunk["steps"], int(CHUNK_SECONDS * take / (batch * spent))))
@@ -80,9 +79,9 @@ def in_chunks(session, engine):
     return epoch
 
 
-def diverged_now(losses, epoch, lr, x, y, n, batch):
+def diverged_now(losses, epoch, step, x, y, n):
     """train.divergence's error for a part of an epoch: J of the steps so far, the rest counted finite,
     so that the step it names is counted from the epoch's start as at the epoch's end."""
     J = torch.cat(losses)
-    J = torch.cat([J, J.new_zeros(len(batch_sizes(n, batch)) - len(J))])
-    return divergence(J, epoch, lr, x, y)
+    J = torch.cat([J, J.new_zeros(len(batch_sizes(n, step.batch_size)) - len(J))])
+    return divergence(J, epoch, step.lr, x, y)

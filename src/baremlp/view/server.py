@@ -23,10 +23,10 @@ from starlette.staticfiles import StaticFiles
 
 from .. import data as datamod
 from ..errors import UsageError
-from ..runs.settings import Settings
+from ..runs.settings import Settings, base_settings
 from . import runs as runfolders
 from .guard import Guard, is_loopback
-from .limits import LIMITS, PAGE_DATASETS, base_settings, parse_json, settings_from_page
+from .limits import LIMITS, PAGE_DATASETS, parse_json, settings_from_page
 from .trainings import Trainings
 from .stream import clean, sse
 

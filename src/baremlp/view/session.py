@@ -10,14 +10,11 @@ import time
 
 import torch
 
-from .. import data as datamod
-from ..errors import check_fit
+from ..bookkeeping import Diverged, TrainState
 from ..ops import make_loss
-from ..model import resolve_device
-from ..runs.report import summarize, tracks_map
 from ..runs.folder import RunFolder, diverged_summary
-from ..runs.runner import build_net
-from ..train import Diverged, TrainState
+from ..runs.report import summarize, tracks_map
+from ..runs.runner import prepare
 from . import graph, grids
 from .loop import Stopped, train_live
 from .stream import Outbox
@@ -31,11 +28,8 @@ ORPHAN_SECONDS = 10.0  # a training whose events nobody has opened by then stops
 class Session:
     def __init__(self, s, paused=False):
         self.s, self.id = s, secrets.token_urlsafe(9)
-        self.data = datamod.load(s)
-        self.loss = datamod.loss_for(s.loss, self.data.classes)
-        check_fit(self.loss, self.data.y)
+        self.data, self.loss, self.net = prepare(s)  # as a run of baremlp train prepares them
         self.loss_fn = make_loss(self.loss)
-        self.net = build_net(s, self.data, resolve_device(s.device))
         self.state, self.history = TrainState(), []
         self.plane = grids.Plane(self.data, self.net) if self.data.x.shape[1] == 2 else None
         self.track = tracks_map(s)
@@ -115,10 +109,10 @@ class Session:
             before, g, rate = self.pending
             self.pending, self.after_step = None, True
             g["update"] = graph.update(before, self.net.parameters, rate, self.s.momentum)
-            self.frame(epoch, pos, order, batch, lam, J, g)
+            self.frame(epoch, pos, order, batch, lam, J=J, g=g)
         elif (now := time.monotonic()) >= self.frame_due:  # FRAME_SECONDS apart on average, never in bursts
             self.frame_due = max(self.frame_due + FRAME_SECONDS, now + FRAME_SECONDS / 2)
-            self.frame(epoch, pos, order, batch, lam, J)
+            self.frame(epoch, pos, order, batch, lam, J=J)
 
     def after_epoch(self, record):
         if self.track:
@@ -130,7 +124,7 @@ class Session:
         x, y = self.data.x[rows.cpu()], self.data.y[rows.cpu()]
         return graph.compute(self.net, x.to(self.net.device), y.to(self.net.device), self.loss, lam, rows.tolist())
 
-    def frame(self, epoch, pos, order, batch, lam, J=None, g=None, graph_now=False, put=True):
+    def frame(self, epoch, pos, order, batch, lam, *, J=None, g=None, graph_now=False, put=True):
         """What the page draws now; the graph of the next step with it when asked or due."""
         now = time.monotonic()
         n = self.data.x.shape[0]
