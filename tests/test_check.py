@@ -15,7 +15,7 @@ from baremlp.check.forward import model_forward
 from baremlp.check.gradient_models import autograd
 from baremlp.check.loss import ce_model, mse_model
 from baremlp.check.regularization import reg_model
-from baremlp.check.script import command
+from baremlp.check.checkall import command
 from baremlp.errors import UsageError
 from baremlp.model import MLP
 

@@ -20,7 +20,7 @@ from .loss import loss
 from .regularization import regularization
 from .report import Case, Report
 from .step import step
-from .suite import check_all as all  # noqa: A001  (the contract's name; the builtin is not used here)
+from .checkall import check_all as all  # noqa: A001  (the contract's name; the builtin is not used here)
 
 __all__ = ["forward", "loss", "regularization", "gradients", "step", "all", "Report", "Case", "MISTAKES",
            "CONVENTIONS"]

@@ -100,7 +100,7 @@ def codes(check=None):
     return [code for code, entry in MISTAKES.items() if check is None or entry[0] == check]
 
 
-def explain(code):
+def advice(code):
     """Two lines a student can act on: the meaning, and the line to change."""
     _, meaning, wrong, right = MISTAKES[code]
     return f"{code}: {meaning}.\n    wrong: {wrong}\n    right: {right}"

@@ -31,6 +31,11 @@ class Finding:
     model: object = None
 
 
+def pick(flags):
+    """The names whose condition holds: a model's codes (or the words of its detail) from its settings."""
+    return [name for name, on in flags.items() if on]
+
+
 def combine_flags(variants, size):
     """Every way to pick `size` variants of different codes and merge their settings (dicts of flags):
     (codes, flags, details).  variants: [(code, {flag: value}, detail)]; merges that set one flag twice
@@ -48,7 +53,7 @@ def combine_flags(variants, size):
             yield frozenset(codes), flags, "; ".join(detail for _, _, detail in combo)
 
 
-def explain(models, outputs, tol, by_size=False):
+def match(models, outputs, tol, by_size=False):
     """The Finding for outputs [(case, got)].  models: in order of preference within a number of codes;
     by_size: they come by nondecreasing number of codes already (forward's hundreds of combinations),
     and are then made lazily, up to the first number of codes that some model matches."""

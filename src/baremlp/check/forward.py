@@ -13,7 +13,7 @@ import torch
 
 from . import cases as C
 from .calls import StudentError, close, run_cases
-from .diagnose import Model, combine_flags, differences, explain
+from .diagnose import Model, combine_flags, differences, match
 from .report import Case, Report
 
 VARIANTS = [  # (code, the flags of one way to make it, what that way is); combine_flags merges up to three
@@ -90,7 +90,7 @@ def forward(fn):
         except StudentError as e:
             first_error = first_error or str(e)
             continue
-        finding = explain(models(), outputs, tol, by_size=True)
+        finding = match(models(), outputs, tol, by_size=True)
         tried.append(((not finding.passed, not finding.mistakes, len(finding.mistakes)), convention, layout,
                       outputs, tol, finding))
         if finding.passed or finding.mistakes:  # explained: the frames after it are less natural readings

@@ -15,8 +15,7 @@ import itertools
 
 import torch
 
-from .diagnose import Model
-from .loss import pick
+from .diagnose import Model, pick
 
 NAMES = ("W", "b", "M", "c")
 

@@ -18,7 +18,7 @@ import itertools
 
 from . import cases as C
 from .calls import FLOAT32_TOL, FLOAT64_TOL, StudentError, call, close, to_tensor, tolerance
-from .diagnose import differences, explain
+from .diagnose import differences, match
 from .gradient_models import NAMES, autograd, data_factors, models, parts
 from .report import Case, Report
 
@@ -93,7 +93,7 @@ def attempt(fn, cases, convention, layout):
 def judge(outputs, tol, conventions):
     """Per parameter: the Finding of its gradient over all cases."""
     data_base, reg_base = data_factors(conventions)
-    return {name: explain(models(name, data_base, reg_base), [(case, grads[name]) for case, grads in outputs], tol)
+    return {name: match(models(name, data_base, reg_base), [(case, grads[name]) for case, grads in outputs], tol)
             for name in NAMES}
 
 

@@ -13,7 +13,7 @@ import torch
 
 from . import cases as C
 from .calls import StudentError, close, run_cases
-from .diagnose import Model, differences, explain
+from .diagnose import Model, differences, match, pick
 from .report import Case, Report
 
 
@@ -31,11 +31,6 @@ def mse_model(v, y, samples="mean", outputs="sum", power=2, root=None, half=Fals
     if root == "total":
         L = L.sqrt()
     return L / 2 if half else L
-
-
-def pick(flags):
-    """The names whose condition holds."""
-    return [name for name, on in flags.items() if on]
 
 
 def mse_models():
@@ -104,7 +99,7 @@ def loss(fn, kind="mse"):
         except StudentError as e:
             first_error = first_error or str(e)
             continue
-        finding = explain(mse_models() if mse else ce_models(), outputs, tol)
+        finding = match(mse_models() if mse else ce_models(), outputs, tol)
         finding.conventions = ([convention] if convention else []) + finding.conventions
         tried.append(((not finding.passed, not finding.mistakes, len(finding.mistakes), cases is two), layout,
                       outputs, finding))

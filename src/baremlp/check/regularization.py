@@ -9,8 +9,7 @@ import itertools
 
 from . import cases as C
 from .calls import StudentError, close, run_cases
-from .diagnose import Model, differences, explain
-from .loss import pick
+from .diagnose import Model, differences, match, pick
 from .report import Case, Report
 
 
@@ -71,7 +70,7 @@ def regularization(fn):
         for case in cases:
             case.note = "raised an error"
         return Report("regularization", cases=cases, error=first_error)
-    finding = explain(reg_models(with_biases=k != 2), outputs, tol)
+    finding = match(reg_models(with_biases=k != 2), outputs, tol)
     for case, got in outputs:
         case.got, case.ok = got, close(got, case.expected, 1e-4)
         if k == 2:  # show what the function was given

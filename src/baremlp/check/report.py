@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .catalogue import CONVENTIONS, explain
+from .catalogue import CONVENTIONS, advice
 
 
 @dataclass
@@ -86,7 +86,7 @@ class Report:
                 "\n\n".join(str(p) for p in self.parts)
         lines = [self.headline()]
         for code in self.mistakes:
-            lines += ["  " + line for line in explain(code).splitlines()]
+            lines += ["  " + line for line in advice(code).splitlines()]
         lines += [f"  {d}" for d in self.differences]
         if self.conventions:
             lines.append("  conventions accepted: " + "; ".join(f"{c} ({CONVENTIONS.get(c, c)})"
@@ -108,7 +108,7 @@ class Report:
             return "".join(p._repr_html_() for p in self.parts)
         esc = html.escape
         head = f"<p><b>{esc(self.headline())}</b></p>"
-        items = "".join(f"<li><code>{esc(code)}</code>: {esc(explain(code).split(': ', 1)[1])}</li>"
+        items = "".join(f"<li><code>{esc(code)}</code>: {esc(advice(code).split(': ', 1)[1])}</li>"
                         for code in self.mistakes)
         items += "".join(f"<li>{esc(d)}</li>" for d in self.differences)
         items += "".join(f"<li>convention accepted: <code>{esc(c)}</code></li>" for c in self.conventions)

@@ -96,7 +96,7 @@ def cmd_gradcheck(args):
 
 
 def cmd_check(args):
-    from ..check.script import command  # the checker loads only for this command
+    from ..check.checkall import command  # the checker loads only for this command
     return command(args.file, as_json=args.json)
 
 
