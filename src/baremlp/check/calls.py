@@ -20,6 +20,8 @@ class StudentError(Exception):
 
 def one_line(error):
     """'TypeError: ... (your line 12: u = W @ x + b)': the error and the student's last line in it."""
+    if getattr(error, "remote", False):  # raised in the student's own process: its line came with it
+        return str(error)
     frames = [f for f in traceback.extract_tb(error.__traceback__) if "baremlp" not in f.filename]
     where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}{where}"
@@ -141,7 +143,7 @@ def run_cases(fn, cases, args, unframe):
         got = to_tensor(out)
         if got is None:  # several values returned, or not numbers: say what came back
             what = f"a {type(out).__name__} of {len(out)} value{'s' * (len(out) != 1)}" \
-                if isinstance(out, (tuple, list, dict)) else type(out).__name__
+                if isinstance(out, (tuple, list, dict)) else getattr(out, "what", type(out).__name__)
             raise StudentError(f"returned {what}, expected a tensor, an array or a number on {case.name}")
         tol = max(tol, FLOAT32_TOL if kind == "torch-float32" else tolerance(out))
         outputs.append((case, unframe(got)))
