@@ -1,7 +1,7 @@
 """The child side of `baremlp check`: the process where a student's code runs, answering calls with numbers.
 
-Run by the checker as a script, `python -I child.py SOCKET FILE TIMEOUT MEMORY_MB SKIP`, for a .py file,
-or exec'd inside a notebook's Jupyter kernel after its cells ran (serve()).  It imports no baremlp module,
+Loaded by zygote.py (the process that forks one child per .py submission), or exec'd inside a notebook's
+Jupyter kernel after its cells ran (serve_kernel).  It imports no baremlp module,
 so nothing the student patches here reaches the checker: the checker (remote.py) sends a call's
 arguments over SOCKET and reads back plain numbers, and computes every verdict in its own process.
 
@@ -12,13 +12,11 @@ Messages are length-prefixed JSON (4 bytes big-endian, then UTF-8).  A value is 
 A tensor that requires grad carries "handle": k; the child keeps one tensor per handle, so that .grad
 survives from one call to the next as it does in the student's training loop (check.step calls twice).
 """
-import ast
 import inspect
 import json
 import linecache
 import os
 import resource
-import signal
 import socket
 import struct
 import sys
@@ -191,10 +189,6 @@ def serve_kernel(path, namespace):
     serve(sock, namespace)
 
 
-class CellTimeout(BaseException):
-    """A top-level statement ran past the time limit (SIGALRM)."""
-
-
 def limit_memory(megabytes):
     """Caps the address space at what is mapped now (torch loaded) plus megabytes."""
     if megabytes <= 0:
@@ -205,52 +199,16 @@ def limit_memory(megabytes):
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
-def run_file(sock, path, timeout, skip):
-    """Runs the file one top-level statement at a time, as a notebook runs cells: a statement that raises
-    or runs past timeout is recorded and the next one runs.  Returns the namespace."""
-    source = open(path, encoding="utf-8").read()
-    namespace = {"__name__": "__baremlp_check__", "__file__": path, "__builtins__": __builtins__}
-    errors = []
+def drop_privileges():
+    """Run as root (an autograder's container): become nobody, so that the student's code can neither
+    signal the checker nor write its files.  The socket to the checker is already open."""
+    if os.geteuid() != 0:
+        return
+    import pwd
     try:
-        tree = ast.parse(source, path)
-    except SyntaxError as e:
-        send(sock, {"op": "loaded", "functions": {}, "errors": [
-            {"index": 0, "line": e.lineno or 0, "error": f"SyntaxError: {e.msg} (line {e.lineno}: "
-                                                        f"{(e.text or '').strip()})", "timed_out": False}]})
-        return None
-
-    def alarm(signum, frame):
-        raise CellTimeout(f"timed out after {timeout:g} s")
-    for i, statement in enumerate(tree.body):
-        if i in skip:  # it hung or ended the process in an earlier child: the checker records why
-            continue
-        send(sock, {"op": "running", "index": i, "line": statement.lineno})
-        signal.signal(signal.SIGALRM, alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-        try:
-            exec(compile(ast.Module([statement], []), path, "exec"), namespace)
-        except BaseException as e:  # the student's top level: recorded, and the next statement runs
-            errors.append({"index": i, "line": statement.lineno, "error": one_line(e, path),
-                           "timed_out": isinstance(e, CellTimeout)})
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-    send(sock, {"op": "loaded", "functions": found(namespace), "errors": errors})
-    return namespace
-
-
-def main(argv):
-    path_socket, path, timeout, megabytes, skip = argv[1], argv[2], float(argv[3]), int(argv[4]), argv[5]
-    import numpy  # noqa: F401  (loaded once, before the student's code, and kept for every call)
-    import torch  # noqa: F401
-    limit_memory(megabytes)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.connect(path_socket)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))  # the student's own modules next to the file
-    namespace = run_file(sock, path, timeout, {int(i) for i in skip.split(",") if i})
-    if namespace is not None:
-        serve(sock, namespace)
-    os._exit(0)
-
-
-if __name__ == "__main__":
-    main(sys.argv)
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        return
+    os.setgroups([])
+    os.setgid(nobody.pw_gid)
+    os.setuid(nobody.pw_uid)

@@ -97,7 +97,7 @@ def check_file(path, limits, marks, rules_off=()):
             part = {"status": "missing", "detail": "not defined"}
         else:
             continue
-        result["functions"][name] = part
+        result["functions"][name] = {"mistakes": [], "conventions": [], **part}
     for name, report in reports.items():
         result["checks"][name] = report.to_dict()
         result["reports"][name] = str(report)

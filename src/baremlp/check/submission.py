@@ -11,6 +11,7 @@ the time limit.  A statement that the child cannot cut (it catches the alarm) or
 remembered, and a fresh child runs the file again without it.  After a call times out or ends the
 process, the next call starts a fresh child the same way, so the other checks are still judged.
 """
+import json
 import os
 import signal
 import socket
@@ -19,24 +20,24 @@ import sys
 import time
 from pathlib import Path
 
+from .spawner import fork_child
 from .remote import Channel, Child, Ended, Limits, Proxy, RemoteError, TimedOut, apply_after, decode, encode, listener
 
-CHILD = str(Path(__file__).with_name("child.py"))
 STARTUP = 60.0  # seconds for a child to load torch and connect, on a loaded machine
 RESTARTS = 4    # fresh children for one submission: one per statement that hangs or ends the process
 
 
 class PyChild(Child):
-    """A Python subprocess running child.py on the file, in its own session, its output thrown away."""
+    """A child forked by the zygote for a .py file; it says its pid first, and leads its own session."""
 
     def __init__(self, path, limits, skip):
         self.sock, address, self.folder = listener()
-        self.limits, self.running, self.channel = limits, None, None
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", CHILD, address, str(Path(path).resolve()), str(limits.timeout), str(limits.memory),
-             ",".join(str(i) for i in sorted(skip))],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, cwd=str(Path(path).resolve().parent), env={**os.environ, "MPLBACKEND": "Agg"})
+        self.limits, self.pid = limits, None
+        try:
+            fork_child({"socket": address, "path": str(Path(path).resolve()), "timeout": limits.timeout,
+                        "memory": limits.memory, "skip": sorted(skip)})
+        except OSError as e:
+            raise Ended(str(e)) from None
 
     def load(self, deadline):
         """(functions, errors) once the file ran; TimedOut / Ended name the statement in self.running."""
@@ -46,6 +47,10 @@ class PyChild(Child):
         except socket.timeout:
             raise Ended("the child process did not start") from None
         self.channel = Channel(conn)
+        hello = self.receive(min(deadline, time.monotonic() + STARTUP))
+        if hello.get("op") != "hello" or type(hello.get("pid")) is not int:
+            raise Ended("the child did not say who it is")
+        self.pid = hello["pid"]
         while True:
             message = self.receive(min(deadline, time.monotonic() + self.limits.timeout + 5))
             if message.get("op") == "running":
@@ -56,11 +61,11 @@ class PyChild(Child):
                 raise Ended("the child sent a message out of order")
 
     def kill(self):
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # its session: whatever the student's code started too
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
+        if self.pid is not None and self.pid > 1:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)  # its session: whatever the student's code started too
+            except (ProcessLookupError, PermissionError):
+                pass
         for s in (self.sock, self.channel.sock if self.channel else None):
             if s is not None:
                 s.close()

@@ -96,6 +96,8 @@ def cmd_gradcheck(args):
 
 
 def cmd_check(args):
+    from ..check.spawner import warm
+    warm()  # the students' process loads torch while this one does
     from ..check.command import command  # the checker loads only for this command
     from ..check.remote import Limits
     if args.memory < 0:

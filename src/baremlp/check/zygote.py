@@ -1,0 +1,105 @@
+"""The zygote: a process with torch loaded that forks one fresh child per .py submission (for speed: a child
+starts in milliseconds, not in the seconds torch takes to load).
+
+Run by the checker as `python -I zygote.py`; it imports no baremlp module and reads one JSON line per
+submission on stdin: {"socket", "path", "timeout", "memory", "skip"}.  Each child is forked twice and made
+the leader of its own session: it is nobody's child (so getppid() does not lead to the checker), and the
+checker ends it, and whatever it started, with one killpg.  In the child (run_file): connect to the
+checker's socket and say its pid, read the file, cap the memory, drop root, run the file one top-level
+statement at a time (as a notebook runs cells) under the time limit, then answer calls (child.serve).
+"""
+import ast
+import json
+import os
+import runpy
+import signal
+import socket
+import sys
+
+CHILD = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py"), run_name="baremlp_child")
+
+
+class CellTimeout(BaseException):
+    """A top-level statement ran past the time limit (SIGALRM)."""
+
+
+def run_file(sock, path, source, timeout, skip):
+    """Runs the file's top-level statements one at a time: one that raises or runs past timeout is recorded
+    and the next one runs (`if __name__ == "__main__":` does not: the name is __baremlp_check__).
+    Returns the namespace, or None when the file is not Python."""
+    send = CHILD["send"]
+    namespace = {"__name__": "__baremlp_check__", "__file__": path, "__builtins__": __builtins__}
+    errors = []
+    try:
+        tree = ast.parse(source, path)
+    except SyntaxError as e:
+        send(sock, {"op": "loaded", "functions": {}, "errors": [
+            {"index": 0, "line": e.lineno or 0, "error": f"SyntaxError: {e.msg} (line {e.lineno}: "
+                                                        f"{(e.text or '').strip()})", "timed_out": False}]})
+        return None
+
+    def alarm(signum, frame):
+        raise CellTimeout(f"timed out after {timeout:g} s")
+    for i, statement in enumerate(tree.body):
+        if i in skip:  # it hung or ended the process in an earlier child: the checker records why
+            continue
+        send(sock, {"op": "running", "index": i, "line": statement.lineno})
+        signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            exec(compile(ast.Module([statement], []), path, "exec"), namespace)
+        except BaseException as e:  # the student's top level: recorded, and the next statement runs
+            errors.append({"index": i, "line": statement.lineno, "error": CHILD["one_line"](e, path),
+                           "timed_out": isinstance(e, CellTimeout)})
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    send(sock, {"op": "loaded", "functions": CHILD["found"](namespace), "errors": errors})
+    return namespace
+
+
+def child(job):
+    """The forked child's life: never returns."""
+    try:
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)  # not the zygote's command pipe
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(job["socket"])
+        CHILD["send"](sock, {"op": "hello", "pid": os.getpid()})
+        path = job["path"]
+        with open(path, encoding="utf-8", errors="replace") as f:
+            source = f.read()
+        folder = os.path.dirname(path)
+        os.chdir(folder)
+        sys.path.insert(0, folder)  # the student's own modules next to the file
+        sys.argv = [path]
+        CHILD["limit_memory"](job["memory"])
+        CHILD["drop_privileges"]()
+        namespace = run_file(sock, path, source, job["timeout"], set(job["skip"]))
+        if namespace is not None:
+            CHILD["serve"](sock, namespace)
+    finally:
+        os._exit(0)
+
+
+def main():
+    import numpy  # noqa: F401  (loaded once here, and in every child forked from here)
+    import torch  # noqa: F401
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            return  # the checker has gone
+        try:
+            job = json.loads(line)
+        except ValueError:
+            continue
+        pid = os.fork()
+        if pid == 0:
+            if os.fork() == 0:
+                child(job)
+            os._exit(0)
+        os.waitpid(pid, 0)  # the first fork ends at once; its child belongs to init now
+
+
+if __name__ == "__main__":
+    main()
