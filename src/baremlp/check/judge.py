@@ -25,13 +25,14 @@ def place(where, line):
 
 def locate(message, texts):
     """A call's error '... (line 5: u = W @ x)' with its cell named, when one cell has that line there."""
-    found = re.search(r"\(line (\d+): (.*)\)$", message)
+    found = re.search(r"\(line (\d+): (.*)\)(?=(?: on [^()]*)?$)", message)
     if not found:
         return message
     line, text = int(found.group(1)), found.group(2).strip()
     cells = [where for where, source in texts if where and len(source.splitlines()) >= line
              and source.splitlines()[line - 1].strip() == text]
-    return message[:found.start()] + f"({cells[0]}, line {line}: {text})" if len(cells) == 1 else message
+    return message[:found.start()] + f"({cells[0]}, line {line}: {text})" + message[found.end():] \
+        if len(cells) == 1 else message
 
 
 def status_of(report):

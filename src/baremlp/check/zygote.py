@@ -10,6 +10,7 @@ statement at a time (as a notebook runs cells) under the time limit, then answer
 """
 import ast
 import json
+import linecache
 import os
 import runpy
 import signal
@@ -49,8 +50,8 @@ def run_file(sock, path, source, timeout, skip):
         try:
             exec(compile(ast.Module([statement], []), path, "exec"), namespace)
         except BaseException as e:  # the student's top level: recorded, and the next statement runs
-            errors.append({"index": i, "line": statement.lineno, "error": CHILD["one_line"](e, path),
-                           "timed_out": isinstance(e, CellTimeout)})
+            errors.append({"index": i, "line": statement.lineno, "timed_out": isinstance(e, CellTimeout),
+                           "error": str(e) if isinstance(e, CellTimeout) else CHILD["one_line"](e, path)})
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     send(sock, {"op": "loaded", "functions": CHILD["found"](namespace), "errors": errors})
@@ -69,6 +70,7 @@ def child(job):
         path = job["path"]
         with open(path, encoding="utf-8", errors="replace") as f:
             source = f.read()
+        linecache.cache[path] = (len(source), None, source.splitlines(True), path)  # its lines, once unreadable
         folder = os.path.dirname(path)
         os.chdir(folder)
         sys.path.insert(0, folder)  # the student's own modules next to the file
