@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 FLOAT64_TOL, FLOAT32_TOL = 1e-7, 2e-4  # relative: float64 sums of a few terms, float32's ~1e-7 · a few
+FLOAT16_TOL = 1e-2                     # float16's ~1e-3 · a few: its code is judged at its own precision
 
 
 class StudentError(Exception):
@@ -70,8 +71,10 @@ def call(fn, *args):
 
 def to_tensor(value):
     """A student's output (tensor, array, number, list) as a detached float64 tensor; None if not numeric."""
-    if value is None or isinstance(value, (str, bytes, tuple)):  # np.asarray(None, float) would be a NaN, and
+    if value is None or isinstance(value, (str, bytes, tuple, complex)):  # np.asarray(None, float) is a NaN,
         return None                                                # a tuple is several values returned: (v, h)
+    if value.is_complex() if isinstance(value, torch.Tensor) else np.iscomplexobj(value):
+        return None  # complex: its imaginary part would be dropped without a word
     if isinstance(value, list) and any(isinstance(v, (torch.Tensor, np.ndarray)) for v in value):
         return None
     try:
@@ -85,7 +88,15 @@ def to_tensor(value):
 def tolerance(value):
     """Relative tolerance for a student's output: float32 outputs get float32's."""
     dtype = getattr(value, "dtype", None)
-    return FLOAT32_TOL if dtype in (torch.float32, np.float32, torch.float16, np.float16) else FLOAT64_TOL
+    if dtype in (torch.float16, np.float16, torch.bfloat16):
+        return FLOAT16_TOL
+    return FLOAT32_TOL if dtype in (torch.float32, np.float32) else FLOAT64_TOL
+
+
+def precision(tol):
+    """The report's note when an output was judged at float16's precision."""
+    return [f"your outputs are float16: judged at its precision, to {FLOAT16_TOL:g} relative"] \
+        if tol >= FLOAT16_TOL else []
 
 
 def close(got, expected, tol):
@@ -143,7 +154,9 @@ def run_cases(fn, cases, args, unframe):
         got = to_tensor(out)
         if got is None:  # several values returned, or not numbers: say what came back
             what = f"a {type(out).__name__} of {len(out)} value{'s' * (len(out) != 1)}" \
-                if isinstance(out, (tuple, list, dict)) else getattr(out, "what", type(out).__name__)
+                if isinstance(out, (tuple, list, dict)) else getattr(out, "what", None) or \
+                (f"a complex {type(out).__name__}" if "complex" in str(getattr(out, "dtype", "")) else
+                 type(out).__name__)
             raise StudentError(f"returned {what}, expected a tensor, an array or a number on {case.name}")
         tol = max(tol, FLOAT32_TOL if kind == "torch-float32" else tolerance(out))
         outputs.append((case, unframe(got)))

@@ -70,7 +70,7 @@ MISTAKES = {
                        "p -= lr * p.grad"),
     "step-grads-not-zeroed": ("step", "the gradients are never zeroed, so the second backward() adds to the "
                               "first and the second step uses their sum", "p -= lr * p.grad",
-                              "p -= lr * p.grad;  p.grad = None"),
+                              "p -= lr * p.grad;  p.grad.zero_()"),
     "step-wrong-lr": ("step", "the step length is not lr · g: another learning rate (a number typed in, or lr "
                       "used twice)", "p -= 0.01 * p.grad", "p -= lr * p.grad"),
     "step-no-update": ("step", "the parameters never change: the update is missing (or its gradients were "
@@ -88,6 +88,7 @@ CONVENTIONS = {
     "half-mse": "the MSE halved (L / 2), so that its gradient is v − y",
     "half-reg": "the regularizer halved (s / 2), so that its gradient is λW",
     "reg-of-all-parameters": "the regularizer takes the parameter list [W, b, M, c]",
+    "per-sample-gradients": "gradients written for one sample x (2,), as the lab derives them; a batch is not asked for",
 }
 
 # The checks in the order check.all runs them; each code belongs to one of them (reg-includes-biases is

@@ -12,7 +12,7 @@ reference with that mistake applied; the outputs name the ones that match.
 import torch
 
 from . import cases as C
-from .calls import StudentError, close, run_cases
+from .calls import StudentError, close, precision, run_cases
 from .diagnose import Model, combine_flags, differences, match
 from .report import Case, Report
 
@@ -138,6 +138,7 @@ def forward(fn):
         report.differences.append(problem)
     report.cases += batches
     report.passed = finding.passed and "batch-unsupported" not in report.mistakes
+    report.notes += precision(tol)
     return report
 
 

@@ -12,7 +12,7 @@ import itertools
 import torch
 
 from . import cases as C
-from .calls import StudentError, close, run_cases
+from .calls import StudentError, close, precision, run_cases
 from .diagnose import Model, differences, match, pick
 from .report import Case, Report
 
@@ -126,4 +126,5 @@ def loss(fn, kind="mse"):
         report.notes.append("the cases cannot tell apart: " + " or ".join("+".join(a) for a in finding.alternatives))
     if not finding.passed and not finding.mistakes:
         report.differences += differences(outputs, lambda case: case.expected, "L")
+    report.notes += precision(tol)
     return report
