@@ -11,6 +11,8 @@ import warnings
 import numpy as np
 import torch
 
+from .catalogue import hint
+
 FLOAT64_TOL, FLOAT32_TOL = 1e-7, 2e-4  # relative: float64 sums of a few terms, float32's ~1e-7 · a few
 FLOAT16_TOL = 1e-2                     # float16's ~1e-3 · a few: its code is judged at its own precision
 
@@ -65,8 +67,8 @@ def call(fn, *args):
         except Exception as e:  # the student's code: any error is a finding, not ours
             errors.append(e)
     first, last = one_line(errors[0]), one_line(errors[-1])
-    raise StudentError(first if first.split(" (line")[0] == last.split(" (line")[0] else
-                       f"{first}; with NumPy arrays: {last}")
+    message = first if first.split(" (line")[0] == last.split(" (line")[0] else f"{first}; with NumPy arrays: {last}"
+    raise StudentError(message + hint(message))
 
 
 def to_tensor(value):
