@@ -7,16 +7,20 @@ stop, or that ends the kernel, is skipped by the next kernel (submission.Submiss
 cells, child.py's serve_kernel runs in the kernel and answers calls over a Unix socket, as a .py child's.
 The kernel's own output goes nowhere: not to the checker's stdout, not to its terminal.
 """
+import json
 import os
 import re
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 from .remote import Channel, Child, Ended, TimedOut, listener
 
 CHILD_SOURCE = Path(__file__).with_name("child.py").read_text()
+LAUNCH = str(Path(__file__).with_name("kernel_launch.py"))
 STARTUP = 60.0
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -31,18 +35,22 @@ def code_cells(path):
     return [(i + 1, cell.source) for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
 
 
-def prelude(megabytes):
-    """The first cell the checker runs: torch loaded once, the memory cap set, before any student's cell."""
+def prelude(megabytes, address):
+    """The first cell the checker runs, before any student's: torch loaded once, the socket to the checker
+    connected (kept on sys for the last cell), the memory cap set, root dropped (child.drop_privileges:
+    then the notebook cannot signal the checker)."""
     return (f"def __baremlp_prelude():\n    n = {{'__file__': '<baremlp-child>', '__name__': 'baremlp_child'}}\n"
             f"    exec(compile({CHILD_SOURCE!r}, '<baremlp-child>', 'exec'), n)\n"
-            f"    import numpy, torch\n    n['limit_memory']({int(megabytes)})\n"
+            f"    import numpy, sys, torch\n    sys._baremlp_check = n['connect']({address!r})\n"
+            f"    n['limit_memory']({int(megabytes)})\n    n['drop_privileges']()\n"
             f"__baremlp_prelude()\ndel __baremlp_prelude\n")
 
 
-def bootstrap(address):
+def bootstrap():
+    """The last cell: child.py's serve_kernel on the socket the prelude opened."""
     return (f"__baremlp_child = {{'__file__': '<baremlp-child>', '__name__': 'baremlp_child'}}\n"
             f"exec(compile({CHILD_SOURCE!r}, '<baremlp-child>', 'exec'), __baremlp_child)\n"
-            f"__baremlp_child['serve_kernel']({address!r}, globals())\n")
+            f"import sys as __baremlp_sys\n__baremlp_child['serve_kernel'](__baremlp_sys._baremlp_check, globals())\n")
 
 
 def where(traceback, source):
@@ -58,12 +66,24 @@ def where(traceback, source):
 
 class KernelChild(Child):
     def __init__(self, path, limits, skip):
-        from jupyter_client import KernelManager
+        try:
+            from jupyter_client import KernelManager
+            from jupyter_client.kernelspec import KernelSpecManager
+        except ImportError:
+            raise Ended("checking a notebook needs jupyter_client, ipykernel and nbformat "
+                        "(pip install 'baremlp[dev]')") from None
         self.path, self.limits, self.skip = Path(path), limits, skip
         self.sock = self.folder = None
-        self.km = KernelManager(kernel_name="python3")
+        self.specs = tempfile.TemporaryDirectory(prefix="baremlp-kernel-")
+        spec = Path(self.specs.name) / "baremlp-check"
+        spec.mkdir()
+        (spec / "kernel.json").write_text(json.dumps({"argv": [sys.executable, "-I", LAUNCH, "-f", "{connection_file}"],
+                                                      "display_name": "baremlp check", "language": "python"}))
+        self.km = KernelManager(kernel_name="baremlp-check",
+                                kernel_spec_manager=KernelSpecManager(kernel_dirs=[self.specs.name]))
+        env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
         self.km.start_kernel(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             cwd=str(self.path.resolve().parent), env={**os.environ, "MPLBACKEND": "Agg"})
+                             independent=True, cwd=str(self.path.resolve().parent), env=env)
         self.kc = self.km.client()
         self.kc.start_channels()
 
@@ -98,9 +118,15 @@ class KernelChild(Child):
             self.kc.wait_for_ready(timeout=max(1.0, min(STARTUP, deadline - time.monotonic())))
         except RuntimeError:
             raise Ended("the kernel did not start") from None
-        error, done = self.run(prelude(self.limits.memory), min(deadline, time.monotonic() + STARTUP), False)
+        self.sock, address, self.folder = listener()
+        error, done = self.run(prelude(self.limits.memory, address), min(deadline, time.monotonic() + STARTUP), False)
         if error or not done:
             raise Ended("the kernel could not load torch")
+        self.sock.settimeout(5)
+        try:
+            self.channel = Channel(self.sock.accept()[0])
+        except socket.timeout:
+            raise Ended("the kernel did not connect") from None
         errors = []
         for index, (number, source) in enumerate(code_cells(self.path)):
             if index in self.skip:
@@ -116,14 +142,7 @@ class KernelChild(Child):
                                "timed_out": timed, "error": f"timed out after {self.limits.timeout:g} s" if timed
                                else f"{error.get('ename')}: {ANSI.sub('', str(error.get('evalue', ''))).splitlines()[0] if error.get('evalue') else ''}".rstrip(": ")})
         self.running = None
-        self.sock, address, self.folder = listener()
-        self.kc.execute(bootstrap(address), store_history=False, allow_stdin=False)
-        self.sock.settimeout(max(0.01, min(deadline, time.monotonic() + STARTUP) - time.monotonic()))
-        try:
-            conn, _ = self.sock.accept()
-        except socket.timeout:
-            raise Ended("the kernel did not connect back") from None
-        self.channel = Channel(conn)
+        self.kc.execute(bootstrap(), store_history=False, allow_stdin=False)
         message = self.receive(min(deadline, time.monotonic() + STARTUP))
         if message.get("op") != "loaded":
             raise Ended("the kernel sent a message out of order")
@@ -140,3 +159,4 @@ class KernelChild(Child):
         if self.sock is not None:
             self.sock.close()
             self.folder.cleanup()
+        self.specs.cleanup()

@@ -59,14 +59,31 @@ def run_file(sock, path, source, timeout, skip):
 
 
 def child(job):
-    """The forked child's life: never returns."""
+    """The first fork's life: connect, start the child (in its own PID namespace where it can), say the
+    child's pid to the checker, then let it run; never returns."""
+    try:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(job["socket"])
+        isolated = CHILD["unshare_pids"]()
+        go, ready = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready)
+            os.read(go, 1)  # the checker has its pid before the child says anything
+            os.close(go)
+            student(job, sock, isolated)
+        CHILD["send"](sock, {"op": "hello", "pid": pid, "isolated": isolated})
+        os.write(ready, b"1")
+    finally:
+        os._exit(0)
+
+
+def student(job, sock, isolated):
+    """The child's life: read the file, cap the memory, drop root where it can, run the file, serve calls."""
     try:
         os.setsid()
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)  # not the zygote's command pipe
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(job["socket"])
-        CHILD["send"](sock, {"op": "hello", "pid": os.getpid()})
         path = job["path"]
         with open(path, encoding="utf-8", errors="replace") as f:
             source = f.read()
@@ -97,9 +114,7 @@ def main():
             continue
         pid = os.fork()
         if pid == 0:
-            if os.fork() == 0:
-                child(job)
-            os._exit(0)
+            child(job)
         os.waitpid(pid, 0)  # the first fork ends at once; its child belongs to init now
 
 
