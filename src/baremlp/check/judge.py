@@ -66,7 +66,7 @@ def check_file(path, limits, marks, rules_off=()):
     result["rules"] = {rule: {"broken": bool(hits.get(rule)), "lines": [
         {"where": w, "line": n, "text": t} for w, n, t in hits.get(rule, [])]} for rule in RULES if rule not in rules_off}
     defs, rebound = defined(texts), rebinding(texts)
-    sub, found, reports, lost, bound = None, {}, {}, {}, {}
+    sub, found, reports, lost, bound, ran_out = None, {}, {}, {}, {}, False
     try:
         sub = Submission(path, limits)
         bound = sub.functions
@@ -78,6 +78,7 @@ def check_file(path, limits, marks, rules_off=()):
         reports, lost = run_checks(found)
     except (TimedOut, Ended) as e:
         result["error"] = str(e) or "the submission could not be run"
+        ran_out = isinstance(e, TimedOut)
     finally:
         if sub is not None:
             sub.close()
@@ -92,6 +93,8 @@ def check_file(path, limits, marks, rules_off=()):
             w = rebound.get(name)
             part = {"status": "rebound", "detail": f"`{w[2]}` at {place(w[0], w[1])} replaced the function" if w
                     else f"{name} is a {bound[name].get('type')} at the end, not a function"}
+        elif ran_out and (name in defs or marks["checks"].get(name, 0) > 0):
+            part = {"status": "timed out", "detail": result["error"]}
         elif name in defs:
             part = {"status": "missing", "detail": f"not defined: its def at {place(*defs[name])} never ran"}
         elif marks["checks"].get(name, 0) > 0:

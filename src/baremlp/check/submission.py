@@ -6,22 +6,19 @@
                       raised, ran past the time limit, or ended the process (the rest still ran)
     sub.function(name) -> a Proxy (remote.py); sub.close()
 
-Loading a .py file runs its top-level statements one at a time in the child (child.run_file), each under
+Loading a .py file runs its top-level statements one at a time in the child (zygote.run_file), each under
 the time limit.  A statement that the child cannot cut (it catches the alarm) or that ends the process is
 remembered, and a fresh child runs the file again without it.  After a call times out or ends the
 process, the next call starts a fresh child the same way, so the other checks are still judged.
 """
-import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from .spawner import fork_child
 from .remote import Channel, Child, Ended, Limits, Proxy, RemoteError, TimedOut, apply_after, decode, encode, listener
+from .spawner import fork_child
 
 STARTUP = 60.0  # seconds for a child to load torch and connect, on a loaded machine
 RESTARTS = 4    # fresh children for one submission: one per statement that hangs or ends the process
