@@ -136,3 +136,12 @@ def test_bad_flags_are_one_line_usage_errors(capfd, tmp_path):
         assert main(["check", str(tmp_path / "a.py"), *flags]) == 2
         err = capfd.readouterr().err
         assert words in err and len(err.splitlines()) == 1, err
+
+
+def test_an_error_inside_numpy_names_the_students_line(capfd, tmp_path):
+    source = RIGHT.replace("def loss(v, y):\n", "def loss(v, y):\n    import numpy as np\n"
+                                                "    np.linalg.norm(np.ones(2), ord='largest')\n")
+    code, result, _ = judge(capfd, tmp_path, source)
+    line = next(i for i, s in enumerate(source.splitlines(), 1) if "ord='largest'" in s)
+    assert result["functions"]["loss"]["status"] == "raised"
+    assert f"(line {line}: np.linalg.norm(np.ones(2), ord='largest'))" in result["functions"]["loss"]["detail"]

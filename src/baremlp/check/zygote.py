@@ -51,7 +51,7 @@ def run_file(sock, path, source, timeout, skip):
             exec(compile(ast.Module([statement], []), path, "exec"), namespace)
         except BaseException as e:  # the student's top level: recorded, and the next statement runs
             errors.append({"index": i, "line": statement.lineno, "timed_out": isinstance(e, CellTimeout),
-                           "error": str(e) if isinstance(e, CellTimeout) else CHILD["one_line"](e, path)})
+                           "error": str(e) if isinstance(e, CellTimeout) else CHILD["one_line"](e)})
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     send(sock, {"op": "loaded", "functions": CHILD["found"](namespace), "errors": errors})
