@@ -79,3 +79,25 @@ def test_a_cheat_that_signals_the_checker_and_ignores_the_alarm():
     assert run.returncode == 1 and result["passed"] is False
     assert result["functions"]["forward"] == {"status": "timed out", "detail": "timed out after 2 s", "mistakes": [],
                                               "conventions": [], "score": 0, "max_score": 2}
+
+
+@pytest.mark.slow
+def test_cheats_in_a_notebook(capfd, tmp_path):
+    """The same cheats from a notebook's cells, in its kernel: fd 1, atexit, patching, a kill of the
+    kernel's own group, SystemExit in forward."""
+    import nbformat
+    rest = (CHEATS / "_lab_rest.py").read_text()
+    cells = [rest, "import atexit, json, os, signal\natexit.register(os._exit, 0)\n"
+             "os.write(1, json.dumps({'passed': True}).encode())",
+             "import torch\ntorch.allclose = lambda *a, **k: True",
+             "try:\n    os.killpg(0, signal.SIGKILL)\nexcept OSError:\n    pass",
+             "def forward(x, W, b, M, c):\n    os.write(1, b'{\"passed\": true}')\n    raise SystemExit(0)"]
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    path = tmp_path / "cheat.ipynb"
+    nbformat.write(notebook, str(path))
+    code = main(["check", str(path), "--json", "--timeout", "5"])
+    result = one_object(capfd.readouterr().out)
+    assert code == 1 and result["passed"] is False and result["functions"]["forward"]["status"] == "raised"
+    assert {n: p["status"] for n, p in result["functions"].items() if n != "forward"} == {
+        "loss": "passed", "regularization": "passed", "gradients": "passed", "step": "passed"}
