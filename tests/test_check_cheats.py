@@ -65,6 +65,7 @@ def cli(*argv, timeout=120):
                           timeout=timeout)
 
 
+@pytest.mark.slow  # the in-process run of the same cheat above is in the default suite
 def test_a_cheat_that_writes_to_fd_1_and_exits_0_from_the_command_line():
     run = cli("check", str(CHEATS / "cheat_fd1_exit.py"), "--json")
     result = one_object(run.stdout)

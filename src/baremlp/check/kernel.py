@@ -73,6 +73,7 @@ class KernelChild(Child):
             raise Ended("checking a notebook needs jupyter_client, ipykernel and nbformat "
                         "(pip install 'baremlp[dev]')") from None
         self.path, self.limits, self.skip = Path(path), limits, skip
+        self.cells = code_cells(self.path)  # a file that is no notebook fails here, before a kernel starts
         self.sock = self.folder = None
         self.specs = tempfile.TemporaryDirectory(prefix="baremlp-kernel-")
         spec = Path(self.specs.name) / "baremlp-check"
@@ -128,7 +129,7 @@ class KernelChild(Child):
         except socket.timeout:
             raise Ended("the kernel did not connect") from None
         errors = []
-        for index, (number, source) in enumerate(code_cells(self.path)):
+        for index, (number, source) in enumerate(self.cells):
             if index in self.skip:
                 continue
             self.running = index
