@@ -145,3 +145,36 @@ def test_an_error_inside_numpy_names_the_students_line(capfd, tmp_path):
     line = next(i for i, s in enumerate(source.splitlines(), 1) if "ord='largest'" in s)
     assert result["functions"]["loss"]["status"] == "raised"
     assert f"(line {line}: np.linalg.norm(np.ones(2), ord='largest'))" in result["functions"]["loss"]["detail"]
+
+
+@pytest.mark.slow
+def test_the_students_process_ends_when_the_checker_is_killed(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+    student = tmp_path / "endless.py"
+    student.write_text(f"import signal, time\nopen({str(tmp_path / 'started')!r}, 'w').write('yes')\n"
+                       "signal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.1)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    checker = subprocess.Popen([sys.executable, "-m", "baremlp", "check", str(student), "--timeout", "60"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        if (tmp_path / "started").exists():
+            break
+        time.sleep(0.1)
+
+    def students():  # processes working in the student's folder (its own pid is 1 in its namespace)
+        found = []
+        for p in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if os.readlink(f"/proc/{p}/cwd") == str(tmp_path):
+                    found.append(p)
+            except OSError:
+                pass
+        return found
+    assert students()
+    checker.send_signal(signal.SIGKILL)
+    checker.wait()
+    time.sleep(3)  # the child's watch looks once a second
+    assert not students(), "the student's process outlived the checker"

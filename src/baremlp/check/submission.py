@@ -32,7 +32,7 @@ class PyChild(Child):
         self.limits, self.pid = limits, None
         try:
             fork_child({"socket": address, "path": str(Path(path).resolve()), "timeout": limits.timeout,
-                        "memory": limits.memory, "skip": sorted(skip)})
+                        "memory": limits.memory, "total": limits.total, "skip": sorted(skip)})
         except OSError as e:
             raise Ended(str(e)) from None
 

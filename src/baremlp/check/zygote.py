@@ -16,6 +16,7 @@ import runpy
 import signal
 import socket
 import sys
+import time
 
 CHILD = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py"), run_name="baremlp_child")
 
@@ -78,6 +79,27 @@ def child(job):
         os._exit(0)
 
 
+def watch(sock, total):
+    """The child ends when the checker does (its socket reaches end of file), even in the middle of a student's
+    endless loop; and it never takes more CPU time than the submission's whole time limit."""
+    import resource
+    import select
+    import threading
+    seconds = int(total) + 5
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
+
+    def look():
+        while True:
+            try:
+                readable, _, _ = select.select([sock], [], [], 1.0)
+                if readable and sock.recv(1, socket.MSG_PEEK) == b"":
+                    os._exit(0)
+            except OSError:  # reset by a checker that was killed, or closed
+                os._exit(0)
+            time.sleep(0.2)  # a message waiting is the main thread's to read
+    threading.Thread(target=look, daemon=True).start()
+
+
 def student(job, sock, isolated):
     """The child's life: read the file, cap the memory, drop root where it can, run the file, serve calls."""
     try:
@@ -93,6 +115,7 @@ def student(job, sock, isolated):
         sys.path.insert(0, folder)  # the student's own modules next to the file
         sys.argv = [path]
         CHILD["limit_memory"](job["memory"])
+        watch(sock, job["total"])
         CHILD["drop_privileges"]()
         namespace = run_file(sock, path, source, job["timeout"], set(job["skip"]))
         if namespace is not None:
