@@ -50,6 +50,14 @@ def test_a_training_loop_at_the_top_is_cut_and_a_top_level_exit_is_skipped(capfd
     assert set(statuses(result).values()) == {"passed"} and code == 0
 
 
+def test_a_script_converted_from_a_notebook_keeps_going_past_magics(capfd, tmp_path):
+    source = "%matplotlib inline\n!pip install nothing\nget_ipython().run_line_magic('matplotlib', 'inline')\n" + RIGHT
+    code, result, _ = judge(capfd, tmp_path, source)
+    assert [(e["line"], e["error"]) for e in result["errors"]] == [
+        (3, "NameError: name 'get_ipython' is not defined (line 3: get_ipython().run_line_magic('matplotlib', 'inline'))")]
+    assert code == 0 and set(statuses(result).values()) == {"passed"}
+
+
 def test_the_whole_submission_has_a_time_limit_too(capfd, tmp_path):
     source = "import time\n" + "time.sleep(0.4)\n" * 5 + RIGHT  # each statement within --timeout, not their sum
     code, result, _ = judge(capfd, tmp_path, source, "--timeout", "5", "--total-timeout", "1")

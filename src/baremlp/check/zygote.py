@@ -32,8 +32,12 @@ def run_file(sock, path, source, timeout, skip):
     send = CHILD["send"]
     namespace = {"__name__": "__baremlp_check__", "__file__": path, "__builtins__": __builtins__}
     errors = []
+    lines = source.splitlines()  # a notebook's magics pasted into a script (%matplotlib inline) read as `pass`
+    magic = [i for i, line in enumerate(lines) if line.lstrip()[:1] in ("%", "!")]
+    for i in magic:
+        lines[i] = lines[i][:len(lines[i]) - len(lines[i].lstrip())] + "pass"
     try:
-        tree = ast.parse(source, path)
+        tree = ast.parse("\n".join(lines), path)
     except SyntaxError as e:
         send(sock, {"op": "loaded", "functions": {}, "errors": [
             {"index": 0, "line": e.lineno or 0, "error": f"SyntaxError: {e.msg} (line {e.lineno}: "
