@@ -61,10 +61,12 @@ def overhead(repeats, folder):
         assert check.all(namespace).passed
         inside.append(time.perf_counter() - t)
     nb = notebook_of(RIGHT.read_text().split('\n\nif __name__')[0], folder / "right.ipynb")
-    t = time.perf_counter()
-    [result] = check_many([nb], Limits(), marks)
-    kernel = time.perf_counter() - t
-    assert result["passed"], result
+    kernel = []
+    for _ in range(2):  # the first also loads jupyter_client in this process
+        t = time.perf_counter()
+        [result] = check_many([nb], Limits(), marks)
+        kernel.append(time.perf_counter() - t)
+        assert result["passed"], result
     return statistics.median(outside), statistics.median(inside), kernel
 
 
@@ -97,7 +99,8 @@ def main():
         outside, inside, kernel = overhead(args.repeats, folder)
         print(f"one right .py submission, judged from outside: {outside:.3f} s (median of {args.repeats}); "
               f"the same checks in this process: {inside:.3f} s; overhead {outside - inside:.3f} s")
-        print(f"one right notebook (a kernel of its own): {kernel:.2f} s")
+        print(f"one right notebook (a kernel of its own, which imports torch as the student's first cell would): "
+              f"{kernel[1]:.2f} s ({kernel[0]:.2f} s the first time, loading jupyter_client here)")
         paths = mixed(args.submissions, folder)
         grades = folder / "grades.csv"
         t = time.perf_counter()
