@@ -140,7 +140,8 @@ def test_bad_flags_are_one_line_usage_errors(capfd, tmp_path):
     rubric.write_text("[checks]\nforwrd = 2\n")
     for flags, words in ((["--timeout", "0"], "expected seconds > 0"), (["--memory", "-1"], "expected MiB ≥ 0"),
                          (["--rubric", str(rubric)], "forwrd is not one of forward"),
-                         (["--no-rule", "no-numpy"], "invalid choice: 'no-numpy'")):
+                         (["--no-rule", "no-numpy"], "invalid choice: 'no-numpy'"),
+                         (["--csv", str(tmp_path / "no" / "grades.csv")], "cannot write it")):
         assert main(["check", str(tmp_path / "a.py"), *flags]) == 2
         err = capfd.readouterr().err
         assert words in err and len(err.splitlines()) == 1, err

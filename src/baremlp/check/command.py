@@ -35,8 +35,11 @@ def finite(value):
 def write_atomically(path, text):
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise UsageError(f"{path}: cannot write it ({e.strerror}); expected a file in a folder that exists") from None
 
 
 def command(paths, as_json=False, print=print, limits=None, rubric=None, rules_off=(), gradescope=None, csv=None,

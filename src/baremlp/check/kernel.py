@@ -137,17 +137,23 @@ class KernelChild(Child):
             if not done:
                 raise TimedOut()
             if error:
-                line, text = where(error.get("traceback", []), source)
-                timed = error.get("timed_out", False)
-                errors.append({"index": index, "where": f"cell {number}", "line": line, "source": text,
-                               "timed_out": timed, "error": f"timed out after {self.limits.timeout:g} s" if timed
-                               else f"{error.get('ename')}: {ANSI.sub('', str(error.get('evalue', ''))).splitlines()[0] if error.get('evalue') else ''}".rstrip(": ")})
+                errors.append(self.record(index, number, source, error))
         self.running = None
         self.kc.execute(bootstrap(), store_history=False, allow_stdin=False)
         message = self.receive(min(deadline, time.monotonic() + STARTUP))
         if message.get("op") != "loaded":
             raise Ended("the kernel sent a message out of order")
         return message.get("functions") or {}, errors
+
+    def record(self, index, number, source, error):
+        """A cell's error as submission.errors holds it: its cell, the student's line, the error in one line."""
+        line, text = where(error.get("traceback", []), source)
+        timed = error.get("timed_out", False)
+        value = ANSI.sub("", str(error.get("evalue") or "")).splitlines()
+        message = f"timed out after {self.limits.timeout:g} s" if timed else \
+            f"{error.get('ename')}: {value[0]}" if value else str(error.get("ename"))
+        return {"index": index, "where": f"cell {number}", "line": line, "source": text, "timed_out": timed,
+                "error": message}
 
     def kill(self):
         try:
