@@ -166,9 +166,11 @@ CELLS = [
     assert report.passed
     """),
     ("md", """
-    The same checks run on a script from the command line, for grading:
-    `baremlp check my_lab.py` prints this report and exits with status 0 when every check passes,
-    1 when not; `--json` prints it as JSON.
+    Before you hand in, check the whole notebook as your instructor will: `baremlp check my_lab.ipynb`
+    (or a `.py` file) runs it cell by cell in a kernel of its own, then judges each lab function from
+    outside it: passed, failed (with its codes), missing, rebound (a later cell reused the name), raised
+    or timed out. It also lists any use of `torch.nn` or `torch.optim`, and your points; exit status 0
+    when everything passed, 1 when not; `--json` for a grader. See docs/check.md.
     """),
 ]
 

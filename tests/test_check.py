@@ -15,7 +15,7 @@ from baremlp.check.forward import model_forward
 from baremlp.check.gradient_models import autograd
 from baremlp.check.loss import ce_model, mse_model
 from baremlp.check.regularization import reg_model
-from baremlp.check.checkall import command
+from baremlp.check.command import command
 from baremlp.errors import UsageError
 from baremlp.model import MLP
 
@@ -174,12 +174,16 @@ def test_command_prints_text_or_json_and_returns_the_status(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def loss(v, y):\n    return ((v - y) ** 2).sum()\n")
     lines = []
-    assert command(good, print=lines.append) == 0
-    assert "passed" in "\n".join(lines) and "training..." not in "\n".join(lines)
+    assert command(good, print=lines.append) == 1  # forward passes, but the other four are missing
+    text = "\n".join(lines)
+    assert "forward: passed  [2/2]" in text and "loss: missing: not defined  [0/1]" in text
+    assert "training..." not in text and "score 4/11: failed" in text  # 2 for forward, 1 for each rule kept
     lines = []
     assert command(bad, as_json=True, print=lines.append) == 1
     d = json.loads(lines[0])
     assert d["passed"] is False and d["mistakes"] == ["mse-sum-not-mean"] and d["file"] == str(bad)
+    assert d["functions"]["loss"] == {"status": "failed", "detail": "", "mistakes": ["mse-sum-not-mean"],
+                                      "conventions": [], "score": 0, "max_score": 1}
     assert d["checks"]["loss"]["cases"][0]["expected"] == 31.25
 
 
@@ -190,11 +194,13 @@ def test_command_usage_errors_and_a_file_that_raises(tmp_path):
     empty.write_text("x = 1\n")
     with pytest.raises(UsageError, match="defines none of forward"):
         command(empty, print=lambda s: None)
-    broken = tmp_path / "broken.py"
-    broken.write_text("import torch\n\nW = torch.zeros(3, 2) @ torch.zeros(3, 2)\n")
+    broken = tmp_path / "broken.py"  # a top-level statement that raises: recorded, and the file goes on
+    broken.write_text("import torch\n\nW = torch.zeros(3, 2) @ torch.zeros(3, 2)\n"
+                      "def forward(x, W, b, M, c):\n    return torch.relu(x @ W.T + b) @ M.T + c\n")
     lines = []
     assert command(broken, print=lines.append) == 1
-    assert lines[0].startswith("error: ") and "raised while it was run" in lines[0] and "line 3" in lines[0]
+    assert "raised: line 3: RuntimeError: mat1 and mat2 shapes cannot be multiplied" in lines[0]
+    assert "forward: passed" in lines[0]
 
 
 def test_docs_list_every_code_with_its_wrong_and_right_line_and_show_a_real_report():

@@ -13,10 +13,12 @@ from conftest import GALLERY
 FILES = sorted(GALLERY.glob("*.py"))
 
 
-def header(path, key):
-    for line in path.read_text().splitlines()[:3]:
+def header(path, key, optional=False):
+    for line in path.read_text().splitlines()[:4]:
         if line.startswith(f"# {key}:"):
             return [w.strip() for w in line.split(":", 1)[1].split(",") if w.strip()]
+    if optional:
+        return None
     raise AssertionError(f"{path.name} has no '# {key}:' line")
 
 
@@ -26,6 +28,12 @@ def test_each_file_is_diagnosed_with_exactly_its_codes(path):
     expected = header(path, "expect")
     assert sorted(report.mistakes) == sorted(expected), str(report)
     assert sorted(report.conventions) == sorted(header(path, "conventions")), str(report)
+    refused, says = header(path, "refused", True) or header(path, "error", True), header(path, "says", True)
+    if says:  # a line the report must hold (the precision it judged at, a hint)
+        assert ", ".join(says) in str(report), str(report)
+    if refused:  # an output the checker does not take: an error naming it, and no code guessed
+        assert not report.passed and not report.mistakes and ", ".join(refused) in str(report), str(report)
+        return
     assert report.passed == (not expected), str(report)
     if expected:
         text = str(report)

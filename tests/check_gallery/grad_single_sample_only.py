@@ -1,5 +1,5 @@
-# expect: batch-unsupported
-# conventions:
+# expect:
+# conventions: per-sample-gradients
 import torch
 
 

@@ -11,7 +11,10 @@ import warnings
 import numpy as np
 import torch
 
+from .catalogue import hint
+
 FLOAT64_TOL, FLOAT32_TOL = 1e-7, 2e-4  # relative: float64 sums of a few terms, float32's ~1e-7 · a few
+FLOAT16_TOL = 1e-2                     # float16's ~1e-3 · a few: its code is judged at its own precision
 
 
 class StudentError(Exception):
@@ -20,6 +23,8 @@ class StudentError(Exception):
 
 def one_line(error):
     """'TypeError: ... (your line 12: u = W @ x + b)': the error and the student's last line in it."""
+    if getattr(error, "remote", False):  # raised in the student's own process: its line came with it
+        return str(error)
     frames = [f for f in traceback.extract_tb(error.__traceback__) if "baremlp" not in f.filename]
     where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}{where}"
@@ -62,14 +67,16 @@ def call(fn, *args):
         except Exception as e:  # the student's code: any error is a finding, not ours
             errors.append(e)
     first, last = one_line(errors[0]), one_line(errors[-1])
-    raise StudentError(first if first.split(" (line")[0] == last.split(" (line")[0] else
-                       f"{first}; with NumPy arrays: {last}")
+    message = first if first.split(" (line")[0] == last.split(" (line")[0] else f"{first}; with NumPy arrays: {last}"
+    raise StudentError(message + hint(message))
 
 
 def to_tensor(value):
     """A student's output (tensor, array, number, list) as a detached float64 tensor; None if not numeric."""
-    if value is None or isinstance(value, (str, bytes, tuple)):  # np.asarray(None, float) would be a NaN, and
+    if value is None or isinstance(value, (str, bytes, tuple, complex)):  # np.asarray(None, float) is a NaN,
         return None                                                # a tuple is several values returned: (v, h)
+    if value.is_complex() if isinstance(value, torch.Tensor) else np.iscomplexobj(value):
+        return None  # complex: its imaginary part would be dropped without a word
     if isinstance(value, list) and any(isinstance(v, (torch.Tensor, np.ndarray)) for v in value):
         return None
     try:
@@ -83,7 +90,15 @@ def to_tensor(value):
 def tolerance(value):
     """Relative tolerance for a student's output: float32 outputs get float32's."""
     dtype = getattr(value, "dtype", None)
-    return FLOAT32_TOL if dtype in (torch.float32, np.float32, torch.float16, np.float16) else FLOAT64_TOL
+    if dtype in (torch.float16, np.float16, torch.bfloat16):
+        return FLOAT16_TOL
+    return FLOAT32_TOL if dtype in (torch.float32, np.float32) else FLOAT64_TOL
+
+
+def precision(tol):
+    """The report's note when an output was judged at float16's precision."""
+    return [f"your outputs are float16: judged at its precision, to {FLOAT16_TOL:g} relative"] \
+        if tol >= FLOAT16_TOL else []
 
 
 def close(got, expected, tol):
@@ -141,7 +156,9 @@ def run_cases(fn, cases, args, unframe):
         got = to_tensor(out)
         if got is None:  # several values returned, or not numbers: say what came back
             what = f"a {type(out).__name__} of {len(out)} value{'s' * (len(out) != 1)}" \
-                if isinstance(out, (tuple, list, dict)) else type(out).__name__
+                if isinstance(out, (tuple, list, dict)) else getattr(out, "what", None) or \
+                (f"a complex {type(out).__name__}" if "complex" in str(getattr(out, "dtype", "")) else
+                 type(out).__name__)
             raise StudentError(f"returned {what}, expected a tensor, an array or a number on {case.name}")
         tol = max(tol, FLOAT32_TOL if kind == "torch-float32" else tolerance(out))
         outputs.append((case, unframe(got)))

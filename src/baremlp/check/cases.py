@@ -102,7 +102,9 @@ def ce_cases(seed=3):
                ("random 1", {"v": rnd(2), "y": torch.tensor(0)})]
     batches = [("random batch", {"v": rnd(4, 2), "y": labels(4, 2)}),
                ("random batch, positive logits", {"v": rnd(3, 2).abs() + 0.5, "y": labels(3, 2)}),
-               ("random batch, 3 classes", {"v": rnd(5, 3), "y": labels(5, 3)})]
+               ("random batch, 3 classes", {"v": rnd(5, 3), "y": labels(5, 3)}),
+               # logits of a trained network can be large: exp(1000) overflows, and softmax(v)_y of 0 logs to −inf
+               ("large logits", {"v": t([[1000.0, 998.0], [0.0, -800.0], [100.0, 101.0]]), "y": torch.tensor([0, 1, 1])})]
     return singles, batches
 
 

@@ -27,6 +27,9 @@ MISTAKES = {
     "batch-unsupported": ("forward", "one sample works but a batch does not (an error, a wrong shape or other "
                           "numbers): the lab's batches are rows, X (N, 2), so u = W x + b reads U = X Wᵀ + b",
                           "u = W @ x + b      # x (2,) only", "U = X @ W.T + b    # X (N, 2), or x (2,)"),
+    "bias-broadcast": ("forward", "a bias of shape (3,) is added to a column W x of shape (3, 1): broadcasting "
+                       "makes a (3, 3) matrix, and the next layer fails; with x a column, make the biases columns too",
+                       "u = W @ x + b      # x (2, 1), b (3,)", "u = W @ x + b.reshape(-1, 1)  # or keep x a vector"),
     # loss: L = (1/N) Σ_n ‖v_n − y_n‖²
     "mse-sum-not-mean": ("loss", "the squared errors are summed over the samples of a batch, not averaged",
                          "L = ((v - y) ** 2).sum()", "L = ((v - y) ** 2).sum() / len(v)"),
@@ -41,6 +44,10 @@ MISTAKES = {
     "ce-not-negated": ("loss", "the minus sign is missing: L = mean log p_y is ≤ 0 and SGD would make it worse",
                        "L = torch.log_softmax(v, 1)[range(len(v)), y].mean()",
                        "L = -torch.log_softmax(v, 1)[range(len(v)), y].mean()"),
+    "ce-overflow": ("loss", "cross-entropy overflows on large logits: exp(v) without subtracting max v first "
+                    "(inf / inf is NaN), or the log of a softmax (log 0 = −inf for a class far below the others)",
+                    "L = -torch.log(torch.softmax(v, 1)[range(len(v)), y]).mean()",
+                    "L = -torch.log_softmax(v, 1)[range(len(v)), y].mean()"),
     # regularization: s = ‖W‖²_F + ‖M‖²_F
     "reg-not-squared": ("regularization", "the norms are not squared: ‖W‖_F (or Σ|W_ij|) where ‖W‖²_F belongs",
                         "s = W.norm() + M.norm()", "s = (W ** 2).sum() + (M ** 2).sum()"),
@@ -70,7 +77,7 @@ MISTAKES = {
                        "p -= lr * p.grad"),
     "step-grads-not-zeroed": ("step", "the gradients are never zeroed, so the second backward() adds to the "
                               "first and the second step uses their sum", "p -= lr * p.grad",
-                              "p -= lr * p.grad;  p.grad = None"),
+                              "p -= lr * p.grad;  p.grad.zero_()"),
     "step-wrong-lr": ("step", "the step length is not lr · g: another learning rate (a number typed in, or lr "
                       "used twice)", "p -= 0.01 * p.grad", "p -= lr * p.grad"),
     "step-no-update": ("step", "the parameters never change: the update is missing (or its gradients were "
@@ -88,6 +95,7 @@ CONVENTIONS = {
     "half-mse": "the MSE halved (L / 2), so that its gradient is v − y",
     "half-reg": "the regularizer halved (s / 2), so that its gradient is λW",
     "reg-of-all-parameters": "the regularizer takes the parameter list [W, b, M, c]",
+    "per-sample-gradients": "gradients written for one sample x (2,), as the lab derives them; a batch is not asked for",
 }
 
 # The checks in the order check.all runs them; each code belongs to one of them (reg-includes-biases is
@@ -98,6 +106,20 @@ CHECKS = ("forward", "loss", "regularization", "gradients", "step")
 def codes(check=None):
     """The codes of one check (all codes when check is None), in catalogue order."""
     return [code for code, entry in MISTAKES.items() if check is None or entry[0] == check]
+
+
+# Errors whose cause is a known slip: (words in the error, the one-line hint with the fix)
+HINTS = [
+    ("return_types.max", "torch.max(u, 0) is the largest entry along dimension 0 (and its index), not ReLU: "
+                         "write torch.relu(u), or torch.clamp(u, min=0)"),
+    ("leaf Variable that requires grad is being used in an in-place operation",
+     "update the parameters inside `with torch.no_grad():` (p -= lr * p.grad), then p.grad.zero_()"),
+]
+
+
+def hint(message):
+    """'; hint: ...' for an error message a known slip explains, else ''."""
+    return "".join(f"; hint: {text}" for words, text in HINTS if words in message)
 
 
 def advice(code):

@@ -12,7 +12,7 @@ reference with that mistake applied; the outputs name the ones that match.
 import torch
 
 from . import cases as C
-from .calls import StudentError, close, run_cases
+from .calls import StudentError, close, precision, run_cases
 from .diagnose import Model, combine_flags, differences, match
 from .report import Case, Report
 
@@ -96,6 +96,9 @@ def forward(fn):
         if finding.passed or finding.mistakes:  # explained: the frames after it are less natural readings
             break
     if not tried:
+        report = column_biases(fn, singles, first_error)
+        if report is not None:
+            return report
         for case in singles:
             case.note = "raised an error"
         return Report("forward", cases=singles, error=first_error)
@@ -138,7 +141,26 @@ def forward(fn):
         report.differences.append(problem)
     report.cases += batches
     report.passed = finding.passed and "batch-unsupported" not in report.mistakes
+    report.notes += precision(tol)
     return report
+
+
+def column_biases(fn, singles, first_error):
+    """A forward for column vectors that raised on every frame: right when b (3, 1) and c (2, 1) are columns
+    too?  Then its mistake is bias-broadcast (a (3,) bias added to a column broadcasts to (3, 3)); else None."""
+    def args(case):
+        x, W, b, M, c = args_for("column", "column")(case)
+        return x, W, b.reshape(-1, 1), M, c.reshape(-1, 1)
+    try:
+        outputs, tol = run_cases(fn, singles, args, single_out)
+    except StudentError:
+        return None
+    if not all(close(got, case.expected, tol) for case, got in outputs):
+        return None
+    record(outputs)
+    return Report("forward", mistakes=["bias-broadcast"], cases=list(singles),
+                  notes=[f"with b (3, 1) and c (2, 1) given as columns your function is right; with b (3,) it "
+                         f"raised: {first_error}"])
 
 
 def record(outputs):

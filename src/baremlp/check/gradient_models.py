@@ -63,10 +63,11 @@ def models(name, data_base=1.0, reg_base=2.0):
                     (data.reshape(-1) if k["single"] else data)
             g = a * data + rr * k["lam"] * k["params"][name]
             return g.T if shape == "transposed" else g
-        detail = ", ".join(pick({"negated": sign_all < 0, "its data term negated": sign_data < 0,
+        detail = ", ".join(pick({"its sign flipped": sign_all < 0, "its data term negated": sign_data < 0,
                                  "its data term halved": scale == 0.5, "its data term doubled": scale == 2,
                                  "the mean over the samples": shape == "mean", "one row per sample": shape == "rows",
-                                 "transposed": shape == "transposed"}))
+                                 f"its rows and columns swapped (shape {'(2, 3)' if name == 'W' else '(3, 2)'} "
+                                 f"where {name} is {'(3, 2)' if name == 'W' else '(2, 3)'})": shape == "transposed"}))
         yield Model(frozenset(codes), (), predict, detail=detail)
 
 

@@ -12,7 +12,7 @@ import itertools
 import torch
 
 from . import cases as C
-from .calls import StudentError, close, run_cases
+from .calls import StudentError, close, precision, run_cases
 from .diagnose import Model, differences, match, pick
 from .report import Case, Report
 
@@ -46,7 +46,8 @@ def mse_models():
 
 def ce_model(v, y, form="log-softmax", negate=True):
     """Cross-entropy with mistakes: form "softmax-twice" (log softmax of softmax(v)), "log-raw" (log v_y,
-    v taken as probabilities), "raw" (v_y itself: no log softmax at all); negate False drops the minus."""
+    v taken as probabilities), "raw" (v_y itself: no log softmax at all), "exp-naive" and "log-of-softmax"
+    (right but for large logits, where they overflow); negate False drops the minus."""
     v, y = rows(v), y.reshape(-1)
     if form == "log-softmax":
         logp = torch.log_softmax(v, 1)
@@ -54,6 +55,10 @@ def ce_model(v, y, form="log-softmax", negate=True):
         logp = torch.log_softmax(torch.softmax(v, 1), 1)
     elif form == "log-raw":
         logp = v.log()
+    elif form == "exp-naive":  # softmax as exp(v) / Σ exp(v), no max subtracted: inf / inf on large logits
+        logp = (v.exp() / v.exp().sum(1, keepdim=True)).log()
+    elif form == "log-of-softmax":  # log(softmax(v)): log 0 = −inf for a class far below the others
+        logp = torch.softmax(v, 1).log()
     else:
         logp = v
     L = logp[torch.arange(len(y)), y].mean()
@@ -61,8 +66,10 @@ def ce_model(v, y, form="log-softmax", negate=True):
 
 
 def ce_models():
-    for form, negate in itertools.product(("log-softmax", "softmax-twice", "log-raw", "raw"), (True, False)):
-        codes = pick({"ce-on-probabilities": form != "log-softmax", "ce-not-negated": not negate})
+    for form, negate in itertools.product(("log-softmax", "softmax-twice", "log-raw", "raw", "exp-naive",
+                                           "log-of-softmax"), (True, False)):
+        codes = pick({"ce-on-probabilities": form in ("softmax-twice", "log-raw", "raw"), "ce-not-negated": not negate,
+                      "ce-overflow": form in ("exp-naive", "log-of-softmax")})
         yield Model(frozenset(codes), (), lambda case, f=dict(form=form, negate=negate): ce_model(**case.inputs, **f))
 
 
@@ -126,4 +133,5 @@ def loss(fn, kind="mse"):
         report.notes.append("the cases cannot tell apart: " + " or ".join("+".join(a) for a in finding.alternatives))
     if not finding.passed and not finding.mistakes:
         report.differences += differences(outputs, lambda case: case.expected, "L")
+    report.notes += precision(tol)
     return report

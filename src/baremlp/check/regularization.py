@@ -8,7 +8,7 @@ import inspect
 import itertools
 
 from . import cases as C
-from .calls import StudentError, close, run_cases
+from .calls import StudentError, close, precision, run_cases
 from .diagnose import Model, differences, match, pick
 from .report import Case, Report
 
@@ -83,4 +83,5 @@ def regularization(fn):
         report.notes.append("the cases cannot tell apart: " + " or ".join("+".join(a) for a in finding.alternatives))
     if not finding.passed and not finding.mistakes:
         report.differences += differences(outputs, lambda case: case.expected, "s")
+    report.notes += precision(tol)
     return report

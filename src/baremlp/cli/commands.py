@@ -96,8 +96,14 @@ def cmd_gradcheck(args):
 
 
 def cmd_check(args):
-    from ..check.checkall import command  # the checker loads only for this command
-    return command(args.file, as_json=args.json)
+    from ..check.spawner import warm
+    warm()  # the students' process loads torch while this one does
+    from ..check.command import command  # the checker loads only for this command
+    from ..check.remote import Limits
+    if args.memory < 0:
+        raise UsageError(f"--memory {args.memory}: expected MiB ≥ 0 (0: no cap)")
+    return command(args.file, as_json=args.json, limits=Limits(args.timeout, args.memory, args.total_timeout),
+                   rubric=args.rubric, rules_off=args.no_rule, gradescope=args.gradescope, csv=args.csv, jobs=args.jobs)
 
 
 def cmd_view(args):

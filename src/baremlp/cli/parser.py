@@ -123,13 +123,40 @@ def add_experiment(subparsers):
     ex.set_defaults(func=commands.cmd_experiment)
 
 
+def seconds(text):
+    """check's time limits: a number of seconds > 0 (and finite)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} invalid: expected seconds > 0")
+    return value
+
+
 def add_check(subparsers):
-    ck = subparsers.add_parser("check", help="check a student's forward, loss, regularization, gradients and step",
-                               description="Runs baremlp.check on the functions FILE defines: each one against the "
-                               "lab's, on the hand-worked cases and random ones, naming the mistake where one differs. "
-                               "Exit status 0 when all pass, 1 when some fail, 2 on a usage error.")
-    ck.add_argument("file", help="a Python file defining some of forward, loss, regularization, gradients, step")
-    ck.add_argument("--json", action="store_true", help="print the report as JSON, for grading")
+    ck = subparsers.add_parser("check", help="judge students' forward, loss, regularization, gradients and step",
+                               description="Runs each FILE (.py, or .ipynb in a Jupyter kernel) in its own process and "
+                               "judges the functions it defines against the lab's, on the hand-worked cases and random "
+                               "ones, naming the mistake where one differs; the lab's rules (no torch.nn, no torch.optim) "
+                               "are read from the source.  Exit status 0 when all pass, 1 when some fail, 2 on a usage "
+                               "error.  docs/check.md has the rubric, the statuses and the threat model.")
+    ck.add_argument("file", nargs="+", help="a student's .py file or .ipynb notebook (several: one report each)")
+    ck.add_argument("--json", action="store_true", help="print one JSON object: the result, with score and max_score "
+                    "per check")
+    ck.add_argument("--timeout", type=seconds, default=10.0, metavar="SECONDS",
+                    help="time limit for each call and each notebook cell or top-level statement (default: 10)")
+    ck.add_argument("--total-timeout", type=seconds, default=300.0, metavar="SECONDS",
+                    help="time limit for one whole submission (default: 300)")
+    ck.add_argument("--memory", type=int, default=4096, metavar="MIB",
+                    help="memory the student's process may take beyond torch's own, in MiB; 0: no cap (default: 4096)")
+    ck.add_argument("--rubric", metavar="TOML", help="points per check ([checks]) and per rule ([rules]); default: "
+                    "the lab's (docs/check.md)")
+    ck.add_argument("--no-rule", action="append", default=[], metavar="RULE", choices=["no-torch-nn", "no-torch-optim"],
+                    help="turn a rule off (no-torch-nn, no-torch-optim); may repeat")
+    ck.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json for the one FILE")
+    ck.add_argument("--csv", metavar="FILE", help="write a row per submission: file, each check's points, total, status")
+    ck.add_argument("-j", "--jobs", type=positive_int, default=1, metavar="N", help="submissions judged at once")
     ck.set_defaults(func=commands.cmd_check)
 
 
