@@ -23,7 +23,7 @@ from baremlp.runs.runner import build_net, run
 from baremlp.runs.settings import Settings, base_settings
 from baremlp.sgd import epoch_order
 from baremlp.view import session
-from baremlp.view.runs import tail
+from baremlp.view.folders import tail
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

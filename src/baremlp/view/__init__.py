@@ -56,7 +56,7 @@ def serve(port=8000, runs=None, host="127.0.0.1", open_browser=True, table=None,
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame):  # Ctrl-C: the trainings stop first, so their streams end at once
-            application.trainings.stop_all(wait=0)
+            application.close()
             super().handle_exit(sig, frame)
 
     server = Server(config)
