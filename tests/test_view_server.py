@@ -149,10 +149,11 @@ def client():
 
 
 @pytest.mark.parametrize("raw, says", [
-    (b"[" * 50000 + b"]" * 50000, "nested too deeply"),
+    (b"[" * 30000 + b"]" * 30000, "nested too deeply"),
     (b'{"hidden": ' + b"[" * 20000 + b"3" + b"]" * 20000 + b"}", "nested too deeply"),
     (b'{"epochs": 1' + b"0" * 400 + b"}", "epochs 1000…0000 (401 digits) invalid: too large"),
-    (b'{"hidden": [1' + b"0" * 30 + b"]}", "hidden width 1" + "0" * 30 + " too large"),
+    (b'{"hidden": [1' + b"0" * 30 + b"]}", "hidden 1000…0000 (31 digits) invalid: too large"),
+    (b'{"seed": -1' + b"0" * 30 + b"}", "seed -1000…0000 (31 digits) invalid"),
     (b'{"n": 1' + b"0" * 400 + b"}", "n 1000…0000 (401 digits) invalid"),
     (b'{"lr": 1e308}', "lr 1e+308 too large for float32"),
     (b'{"noise": 1e300}', "noise 1e+300 too large for float32"),
