@@ -246,9 +246,10 @@ def test_ctrl_c_while_two_compiled_trainings_compile_exits_cleanly():
 
 
 @pytest.mark.parametrize("argv, says", [
-    (["--port", "70000"], "port 70000 invalid: expected a whole number from 1 to 65535"),
-    (["--port", "0"], "port 0 invalid: expected a whole number from 1 to 65535"),
+    (["--port", "70000"], "port '70000' invalid: expected a whole number from 1 to 65535"),
+    (["--port", "0"], "port '0' invalid: expected a whole number from 1 to 65535"),
     (["--host", "nosuch.invalid"], "host 'nosuch.invalid' unknown"),
+    (["--host", "192.0.2.1"], "host '192.0.2.1' cannot be served on"),  # TEST-NET: an address of no machine here
 ])
 def test_bad_server_options_get_one_line(capsys, argv, says):
     assert main(["view", "--no-browser", *argv]) == 2
