@@ -48,7 +48,7 @@ class Trainings:
     def stop_all(self, wait=1.0):
         for t in list(self.by_id.values()):
             t.control("stop")
-        if wait:
-            for t in list(self.by_id.values()):
-                t.thread.join(wait)
+        deadline = time.monotonic() + wait  # wait: seconds for them all, not for each
+        for t in list(self.by_id.values()):
+            t.thread.join(max(0.0, deadline - time.monotonic()))
 
