@@ -15,7 +15,7 @@ from ..ops import make_loss
 from ..runs.folder import RunFolder, diverged_summary
 from ..runs.report import summarize, tracks_map
 from ..runs.runner import prepare
-from . import graph, grids
+from . import graph, grids, notes
 from .loop import Stopped, train_live
 from .stream import Outbox
 
@@ -33,6 +33,7 @@ class Session:
         self.state, self.history = TrainState(), []
         self.plane = grids.Plane(self.data, self.net) if self.data.x.shape[1] == 2 else None
         self.track = tracks_map(s)
+        self.notes = notes.before(s, self.data)  # the CLI's notes as the run starts, in its words
         self.lock = threading.Lock()       # held while the worker changes the network
         self.cond = threading.Condition()  # the controls
         self.paused, self.stopping, self.steps_asked, self.after_step = paused, False, 0, False
@@ -131,7 +132,8 @@ class Session:
         live = J.float().mean().item() if J is not None else (self.history[-1]["objective"] if self.history else None)
         event = {"kind": "frame", "status": self.status, "epoch": self.state.epoch, "epochs": self.s.epochs,
                  "position": pos, "samples": n, "objective": live, "progress": (epoch + pos / n) / self.s.epochs,
-                 "network": grids.weights_frame(self.net), "relu": {"maps": [], "active": self.active}}
+                 "network": grids.weights_frame(self.net), "relu": {"maps": [], "active": self.active},
+                 "notes": self.notes}
         if self.plane:
             event["function"], event["relu"]["maps"] = grids.plane_frame(self.net, self.plane, self.data.classes)
         if now - self.last_active >= ACTIVE_SECONDS or g is not None or graph_now or J is None:
@@ -171,6 +173,7 @@ class Session:
         self.status = "stopped" if stopped else "finished"
         summary, lines = summarize(s, self.net, self.data, history, self.loss, self.seconds)
         final = {"kind": "done", "done": True, "epoch": self.state.epoch, "summary": summary, "lines": lines,
+                 "notes": self.notes + notes.after(self.net, lines),
                  "objective": history[-1]["objective"] if history else None,
                  "frame": self.frame(self.state.epoch, 0, None, 1, 0.0, put=False)}
         if stopped:

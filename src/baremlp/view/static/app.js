@@ -9,6 +9,13 @@ const App = (() => {
                   "batch_size", "momentum", "schedule", "val_fraction", "engine", "seed"];
   const CHOICE = ["dataset", "engine", "init", "loss", "schedule"];
   let health = null, run = null, final = null, lossPlot = null, mapPlot = null, output = 0, lastFrame = null, drawPending = false;
+  const edited = new Set(), said = []; // the fields the learner set (in the form or the address); the status lines shown
+  const ABOUT = {
+    linear: "the lab's rotation data: y = R x, R the rotation by +90°; a 2-3-2 network learns M W = R",
+    folded: "the rotation with one fold, y = (−|x₂|, x₁): no linear map fits it, the ReLUs must bend",
+    square: "two classes: inside or outside a square in [0, 4]²; decision regions",
+    table: "the table the server was started with (--data)",
+  };
 
   function settings() { // the form as Settings fields: numbers as numbers, hidden as a list, empty as null
     const out = {};
@@ -37,8 +44,24 @@ const App = (() => {
   function fromURL() { // ?dataset=square&hidden=8,8&lr=0.1 …: the data set's recipe, then what the address changes
     const q = new URLSearchParams(location.search), values = {};
     for (const name of FIELDS) if (q.has(name)) values[name] = q.get(name);
+    let unknown = null;
+    if (values.dataset && !health.datasets.includes(values.dataset)) {
+      unknown = `dataset '${values.dataset}' unknown: expected one of ${health.datasets.join(", ")} (the link names one this server does not offer)`;
+      delete values.dataset;
+    }
+    Object.keys(values).forEach(name => name !== "dataset" && edited.add(name)); // the address's values are flags too
     fill({ ...base(values.dataset || "linear"), ...values });
+    return unknown;
   }
+
+  function chooseDataset() { // its recipe, as the CLI's flags go over it: only the fields left untouched change
+    const dataset = form.elements.dataset.value, now = settings(), kept = {};
+    edited.forEach(name => { kept[name] = now[name]; });
+    fill({ ...base(dataset), ...kept, dataset });
+    about();
+  }
+
+  function about() { $("dataset-about").textContent = ABOUT[form.elements.dataset.value] || ""; }
 
   function toURL() { // only what differs from the data set's recipe: a short link
     const q = new URLSearchParams(), s = settings(), d = base(s.dataset);
@@ -81,6 +104,7 @@ const App = (() => {
     $("dl-checkpoint").href = `/api/train/${run.id}/checkpoint.safetensors`;
     $("dl-config").classList.remove("off");
     $("card-summary").hidden = true;
+    notes([]);
     $("card-map").hidden = !["linear", "folded"].includes(created.settings.dataset) || !!created.settings.data;
     charts();
     const source = new EventSource(`/api/train/${run.id}/events`), mine = run;
@@ -105,11 +129,13 @@ const App = (() => {
       if (ev.frame) frame(ev.frame);
       run.status = ev.diverged ? "diverged" : ev.error ? "failed" : ev.stopped ? "stopped" : "finished";
       const s = ev.summary;
+      notes(ev.notes || []);
       if (ev.diverged || ev.error) showError(ev.diverged ? `Training diverged: ${ev.error.replace(/^training diverged: /, "")}` : `Training failed: ${ev.error}`);
       status(ev.diverged ? `diverged at step ${ev.summary.diverged_at_step} (epoch ${ev.summary.diverged_at_epoch})` : ev.error ? "failed" : `${run.status} after ${ev.epoch} epochs` +
         (s && s.final_loss !== undefined && s.final_loss !== null ? ` · final L ${Draw.fmt(s.final_loss)}` : "") +
         (s && s.effective_map_error !== undefined ? ` · max|MW−R| ${Draw.fmt(s.effective_map_error)}` : "") +
-        (s && s.train_seconds ? ` · ${s.train_seconds.toFixed(1)} s` : ""));
+        (s && s.train_seconds ? ` · ${s.train_seconds.toFixed(1)} s` : "") +
+        (ev.notes || []).map(n => ` · ${n.split(/[:,(]/)[0].trim()}`).join(""));
       if (s) { $("summary").textContent = JSON.stringify(s, null, 2); $("card-summary").hidden = false; }
       $("dl-checkpoint").classList.remove("off");
       scheduleCharts();
@@ -117,18 +143,31 @@ const App = (() => {
     }
   }
 
-  function status(text) { $("status").textContent = text; }
+  function status(text) {
+    $("status").textContent = text;
+    if (said[said.length - 1] !== text) said.push(text);
+    if (said.length > 200) said.shift();
+  }
+
+  function notes(list) { // the CLI's notes, in its words
+    const ul = $("notes");
+    ul.textContent = "";
+    list.forEach(n => { const li = document.createElement("li"); li.textContent = n; ul.appendChild(li); });
+    ul.hidden = !list.length;
+  }
 
   function frame(f) {
     lastFrame = f;
     $("progress").value = f.progress || 0;
     const step = `epoch ${f.epoch} of ${f.epochs}` + (f.position ? `, sample ${f.position} of ${f.samples}` : "");
-    status(`${f.status} · ${step} · J ${Draw.fmt(f.objective)}` + (f.status === "compiling" ? " (torch.compile: a few seconds, once)" : ""));
+    status(`${f.status} · ${step} · J ${Draw.fmt(f.objective)}` + (f.status === "compiling" ?
+      " (torch.compile, once per server: from a few seconds up to a minute on a busy machine)" : ""));
+    if (f.notes) notes(f.notes);
     $("dl-checkpoint").classList.remove("off");
+    buttons(); // before the redraw is scheduled, or skipped: the buttons follow every frame
     if (drawPending) return;
     drawPending = true;
-    requestAnimationFrame(() => { drawPending = false; draw(lastFrame); });
-    buttons();
+    requestAnimationFrame(() => { drawPending = false; if (lastFrame && run) draw(lastFrame); });
   }
 
   function draw(f) {
@@ -197,8 +236,9 @@ const App = (() => {
 
   function buttons() {
     const live = run && !run.done, paused = live && run.status === "paused";
+    const begun = live && (run.status !== "paused" || run.epochs.length > 0 || !!(lastFrame && lastFrame.position));
     $("pause").disabled = !live || paused;
-    $("stop").disabled = !live;
+    $("stop").disabled = !begun; // nothing to stop before a run has begun
     $("train").textContent = paused && run.epochs.length + (lastFrame && lastFrame.position || 0) > 0 ? "Resume" : "Train";
   }
 
@@ -213,11 +253,13 @@ const App = (() => {
     const sel = form.elements.dataset;
     health.datasets.forEach(d => sel.add(new Option(d === "table" ? `table: ${(health.table.data || "").split("/").pop()}` : d, d)));
     fill(health.defaults);
-    fromURL();
+    const unknown = fromURL();
+    about();
     const L = health.limits;
     $("limits").textContent = `Live-page limits: ≤ ${L.n} samples, ≤ ${L.layers} hidden layers of ≤ ${L.width} units, ≤ ${L.epochs} epochs.`;
-    form.addEventListener("input", toURL);
-    form.elements.dataset.addEventListener("change", () => fill({ ...base(form.elements.dataset.value), dataset: form.elements.dataset.value }));
+    form.addEventListener("input", e => { if (e.target.name !== "dataset") edited.add(e.target.name); toURL(); });
+    form.addEventListener("change", e => { if (e.target.name !== "dataset") edited.add(e.target.name); });
+    form.elements.dataset.addEventListener("change", chooseDataset);
     form.addEventListener("change", () => { toURL(); if (run && !run.done && run.status === "paused" && !run.epochs.length) start(true); });
     $("train").onclick = () => {
       const paused = run && !run.done && run.status === "paused";
@@ -236,9 +278,11 @@ const App = (() => {
       b.dataset.tab === "watch" ? Watch.start() : Watch.stop();
     });
     await start(true);
+    if (unknown) showError(unknown);
   }
 
-  return { init, settings, watch: Watch, get run() { return run; }, get lastFrame() { return lastFrame; }, get final() { return final; } };
+  return { init, settings, watch: Watch, said, get run() { return run; }, get lastFrame() { return lastFrame; },
+           get final() { return final; } };
 })();
 
 App.init().catch(e => { document.getElementById("error").hidden = false; document.getElementById("error").textContent = String(e); });
