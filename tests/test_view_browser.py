@@ -360,3 +360,46 @@ def test_first_load_says_what_to_do(server, page):
     assert "rotation" in about and "R" in about
     page.select_option("select[name=dataset]", "square")
     assert "square" in page.inner_text("#dataset-about")
+
+
+def test_step_shows_its_change_and_an_ended_run_no_next_step(server, page):
+    """A step of lr 1e-3 shows in Δp = p(after) − p(before); once the run ends the graph announces no next step."""
+    url, _, _ = server
+    page.goto(f"{url}/?n=100&lr=0.001&epochs=1")
+    page.wait_for_function("App.lastFrame && App.lastFrame.graph")
+    page.click("#step")
+    page.wait_for_function("App.lastFrame && App.lastFrame.graph && App.lastFrame.graph.update")
+    u = frame(page)["graph"]["update"]["params"]["W"]
+    delta = u["after"][0][0] - u["before"][0][0]
+    card = page.locator('.g-node[data-name="W"]')
+    assert "ΔW" in card.inner_text()
+    shown = float(card.locator(".upd .mat").nth(1).locator("td").first.inner_text())
+    assert shown != 0 and shown == pytest.approx(delta, rel=2e-3)
+    page.click("#train")
+    status_is(page, "finished")
+    caption = page.inner_text("#graph-caption")
+    assert "Next step" not in caption and "The run has ended" in caption
+    assert page.problems == []
+
+
+def test_the_graph_fits_and_names_its_conventions(server, page):
+    url, _, _ = server
+    page.goto(f"{url}/?hidden=8,8,8,8&n=2000&epochs=200")
+    page.wait_for_function("App.lastFrame && App.lastFrame.graph")
+    page.wait_for_timeout(200)
+    grid, card = (page.locator(sel).bounding_box() for sel in (".g-grid", "#card-graph"))
+    assert grid["x"] >= card["x"] and grid["x"] + grid["width"] <= card["x"] + card["width"]
+    s_eq = page.inner_text('.g-node[data-name="s"] .eq')
+    assert "W1" in s_eq and "M" in s_eq
+    assert "batch first" in page.inner_text("#graph-caption") and "W (out, in)" in page.inner_text("#graph-caption")
+    page.click("#train")
+    page.wait_for_function("App.lastFrame && App.lastFrame.epoch >= 1")
+    page.click("#pause")
+    status_is(page, "paused")
+    page.wait_for_function("App.lastFrame.graph")
+    page.wait_for_timeout(100)
+    import re
+    in_status = re.search(r"epoch (\d+) of", page.inner_text("#status")).group(1)
+    in_caption = re.search(r"epoch (\d+)", page.inner_text("#graph-caption")).group(1)
+    assert in_status == in_caption
+    assert page.problems == []

@@ -101,7 +101,7 @@ class Session:
             self.status = "running"
             return 0
         rows = order[pos:pos + batch]
-        self.pending = ([p.detach().clone() for p in self.net.parameters], self.graph_of(rows, lam), rate)
+        self.pending = ([p.detach().clone() for p in self.net.parameters], self.graph_of(rows, lam, epoch), rate)
         self.status = "paused"
         return batch
 
@@ -121,9 +121,12 @@ class Session:
             record.update(A)
         self.outbox.epoch({"kind": "epoch", **record})
 
-    def graph_of(self, rows, lam):
+    def graph_of(self, rows, lam, epoch):
+        """The graph of the step on rows, in epoch (counted from 0; the page says epoch + 1)."""
         x, y = self.data.x[rows.cpu()], self.data.y[rows.cpu()]
-        return graph.compute(self.net, x.to(self.net.device), y.to(self.net.device), self.loss, lam, rows.tolist())
+        g = graph.compute(self.net, x.to(self.net.device), y.to(self.net.device), self.loss, lam, rows.tolist())
+        g["epoch"] = epoch + 1
+        return g
 
     def frame(self, epoch, pos, order, batch, lam, *, J=None, g=None, graph_now=False, put=True):
         """What the page draws now; the graph of the next step with it when asked or due."""
@@ -142,7 +145,7 @@ class Session:
         if self.track:
             event.update(grids.map_frame(self.net))
         if g is None and order is not None and pos < n and (graph_now or now - self.last_graph >= GRAPH_SECONDS):
-            g = self.graph_of(order[pos:pos + batch], lam)
+            g = self.graph_of(order[pos:pos + batch], lam, epoch)
         if g is not None:
             event["graph"], self.last_graph = g, now
         if put:

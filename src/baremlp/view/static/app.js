@@ -8,7 +8,7 @@ const App = (() => {
   const FIELDS = ["dataset", "n", "noise", "standardize", "hidden", "init", "loss", "lr", "reg", "reg_epochs", "epochs",
                   "batch_size", "momentum", "schedule", "val_fraction", "engine", "seed"];
   const CHOICE = ["dataset", "engine", "init", "loss", "schedule"];
-  let health = null, run = null, final = null, lossPlot = null, mapPlot = null, output = 0, lastFrame = null, drawPending = false;
+  let health = null, run = null, final = null, lossPlot = null, mapPlot = null, output = 0, lastFrame = null, lastGraph = null, drawPending = false;
   const edited = new Set(), said = []; // the fields the learner set (in the form or the address); the status lines shown
   const ABOUT = {
     linear: "the lab's rotation data: y = R x, R the rotation by +90°; a 2-3-2 network learns M W = R",
@@ -93,7 +93,7 @@ const App = (() => {
     try { created = await post(`/api/train${paused ? "?paused=1" : ""}`, settings()); }
     catch (e) { showError(e.message); return; }
     if (run) run.source.close();
-    lastFrame = final = null;
+    lastFrame = final = lastGraph = null;
     run = { id: created.id, settings: created.settings, plane: created.plane, requested: settings(), epochs: [], done: false,
             status: paused ? "paused" : "starting" };
     $("card-plane").hidden = !run.plane;
@@ -126,7 +126,10 @@ const App = (() => {
       final = ev;
       run.done = true;
       run.source.close();
-      if (ev.frame) frame(ev.frame);
+      if (ev.frame) { // the graph drawn last stays, said to be the last: no step comes next
+        if (lastGraph) ev.frame.graph = { ...lastGraph, ended: true };
+        frame(ev.frame);
+      }
       run.status = ev.diverged ? "diverged" : ev.error ? "failed" : ev.stopped ? "stopped" : "finished";
       const s = ev.summary;
       notes(ev.notes || []);
@@ -158,8 +161,9 @@ const App = (() => {
 
   function frame(f) {
     lastFrame = f;
+    if (f.graph) lastGraph = f.graph;
     $("progress").value = f.progress || 0;
-    const step = `epoch ${f.epoch} of ${f.epochs}` + (f.position ? `, sample ${f.position} of ${f.samples}` : "");
+    const step = `epoch ${current(f)} of ${f.epochs}` + (f.position ? `, sample ${f.position} of ${f.samples}` : "");
     status(`${f.status} · ${step} · J ${Draw.fmt(f.objective)}` + (f.status === "compiling" ?
       " (torch.compile, once per server: from a few seconds up to a minute on a busy machine)" : ""));
     if (f.notes) notes(f.notes);
@@ -170,12 +174,15 @@ const App = (() => {
     requestAnimationFrame(() => { drawPending = false; if (lastFrame && run) draw(lastFrame); });
   }
 
+  // the epoch the status line names: the one in progress (its next step's), or the last one once the run is over
+  const current = f => (run && run.done) || f.epoch >= f.epochs ? f.epoch : f.epoch + 1;
+
   function draw(f) {
     if (f.function && run.plane) planeCard(run.plane, f.function);
     Draw.reluMaps($("relu"), f.relu, run.plane);
     Draw.network($("net"), f.network);
     if (f.effective_map) mapCard(f.effective_map, f.effective_map_error);
-    if (f.graph) Graph.render($("graph"), $("graph-caption"), f.graph, `epoch ${f.epoch + (f.position || f.graph.update ? 1 : 0)}`);
+    if (f.graph) Graph.render($("graph"), $("graph-caption"), f.graph, `epoch ${f.graph.epoch}`);
     $("live").textContent = `live J (mean over the last steps): ${Draw.fmt(f.objective)}`;
   }
 

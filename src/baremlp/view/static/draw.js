@@ -159,7 +159,7 @@ const Draw = (() => {
       const tr = table.insertRow();
       r.forEach(v => {
         const td = tr.insertCell();
-        td.textContent = opts.fixed !== undefined ? (v >= 0 ? "+" : "") + v.toFixed(opts.fixed) : fmt(v);
+        td.textContent = opts.fixed !== undefined ? (v >= 0 ? "+" : "") + v.toFixed(opts.fixed) : fmt(v, opts.digits);
         if (opts.tint && typeof v === "number") {
           const c = diverging(v / max).map(x => Math.round(255 - (255 - x) * 0.35));
           td.style.background = `rgb(${c[0]},${c[1]},${c[2]})`;
@@ -172,5 +172,7 @@ const Draw = (() => {
   // uPlot axis labels for a log scale: 1e-6, 0.01, 1 (its default prints 0 for small numbers)
   const logAxis = extra => ({ size: 64, values: (u, vals) => vals.map(v => (v === null ? "" : fmt(v, 2))), ...extra });
 
-  return { bytes, fmt, logAxis, plane, reluMaps, network, matrix, diverging, PALETTE };
+  const minus = (a, b) => Array.isArray(a) ? a.map((v, i) => minus(v, b[i])) : a - b; // a − b, entry by entry
+
+  return { bytes, fmt, minus, logAxis, plane, reluMaps, network, matrix, diverging, PALETTE };
 })();
