@@ -403,3 +403,27 @@ def test_the_graph_fits_and_names_its_conventions(server, page):
     in_caption = re.search(r"epoch (\d+)", page.inner_text("#graph-caption")).group(1)
     assert in_status == in_caption
     assert page.problems == []
+
+
+def test_classes_are_named_scored_live_and_tested(server, page):
+    """The square's decision regions come with a legend naming its classes and its axes; accuracy and test
+    loss update during the run; a toggle draws the test data."""
+    url, _, _ = server
+    page.goto(f"{url}/?dataset=square&epochs=40&engine=manual&n=400")
+    page.wait_for_function("App.lastFrame && App.lastFrame.function")
+    page.wait_for_timeout(100)
+    side = page.inner_text("#plane-side")
+    assert "class 0: outside" in side and "class 1: inside" in side and "→ x₁" in side and "↑ x₂" in side
+    page.click("#train")
+    page.wait_for_function("App.run.epochs.length >= 2 && !App.run.done")
+    live = page.inner_text("#live")
+    assert "test accuracy" in live and "test loss" in live and "accuracy" in live
+    status_is(page, "finished", timeout=60_000)
+    page.wait_for_timeout(100)
+    before = page.evaluate("document.getElementById('plane').toDataURL()")
+    page.check("#show-test")  # the same frame, now with the test data's rings
+    page.wait_for_timeout(100)
+    assert page.evaluate("document.getElementById('plane').toDataURL()") != before
+    epochs = page.evaluate("App.run.epochs")
+    assert epochs[-1]["test_loss"] == pytest.approx(page.evaluate("App.final.summary.test_loss"))
+    assert page.problems == []

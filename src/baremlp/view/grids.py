@@ -34,13 +34,20 @@ class Plane:
         x2 = torch.linspace(self.bounds[3], self.bounds[2], GRID, dtype=torch.float64)
         g2, g1 = torch.meshgrid(x2, x1, indexing="ij")
         self.points = torch.stack([g1.flatten(), g2.flatten()], 1).to(net.device, net.dtype)  # (GRID², 2)
-        keep = torch.linspace(0, len(x) - 1, min(MAX_POINTS, len(x))).long()
-        y = data.y[keep]
-        self.samples = {"x": x[keep].double().tolist(),
-                        "y": y.tolist() if not y.dtype.is_floating_point else y.double().tolist()}
+        self.samples = drawn(x, data.y)
+        self.test = drawn(data.x_test, data.y_test) if data.x_test is not None else None
+        self.classes, self.features = data.classes, data.inputs or ["x₁", "x₂"]
 
     def describe(self):
-        return {"grid": GRID, "bounds": self.bounds, "samples": self.samples}
+        return {"grid": GRID, "bounds": self.bounds, "samples": self.samples, "test": self.test,
+                "classes": self.classes, "features": self.features}
+
+
+def drawn(x, y):
+    """At most MAX_POINTS samples, spread over the data, as lists."""
+    keep = torch.linspace(0, len(x) - 1, min(MAX_POINTS, len(x))).long()
+    y = y[keep]
+    return {"x": x[keep].double().tolist(), "y": y.tolist() if not y.dtype.is_floating_point else y.double().tolist()}
 
 
 def plane_frame(net, plane, classes):

@@ -11,6 +11,7 @@ import time
 import torch
 
 from ..bookkeeping import Diverged, TrainState
+from ..evaluation import evaluate
 from ..ops import make_loss
 from ..runs.folder import RunFolder, diverged_summary
 from ..runs.report import summarize, tracks_map
@@ -119,6 +120,9 @@ class Session:
         if self.track:
             A = grids.map_frame(self.net)
             record.update(A)
+        if self.data.x_test is not None:  # live, as the summary gives them at the end: one pass over the test data
+            test = evaluate(self.net, self.data.x_test, self.data.y_test, self.loss)
+            record.update({"test_" + k: test[k] for k in ("loss", "accuracy") if k in test})
         self.outbox.epoch({"kind": "epoch", **record})
 
     def graph_of(self, rows, lam, epoch):

@@ -8,7 +8,7 @@ const App = (() => {
   const FIELDS = ["dataset", "n", "noise", "standardize", "hidden", "init", "loss", "lr", "reg", "reg_epochs", "epochs",
                   "batch_size", "momentum", "schedule", "val_fraction", "engine", "seed"];
   const CHOICE = ["dataset", "engine", "init", "loss", "schedule"];
-  let health = null, run = null, final = null, lossPlot = null, mapPlot = null, output = 0, lastFrame = null, lastGraph = null, drawPending = false;
+  let health = null, run = null, final = null, lossPlot = null, mapPlot = null, output = 0, lastFrame = null, lastGraph = null, drawPending = false, showTest = false;
   const edited = new Set(), said = []; // the fields the learner set (in the form or the address); the status lines shown
   const ABOUT = {
     linear: "the lab's rotation data: y = R x, R the rotation by +90°; a 2-3-2 network learns M W = R",
@@ -98,6 +98,7 @@ const App = (() => {
             status: paused ? "paused" : "starting" };
     $("card-plane").hidden = !run.plane;
     $("plane-side").textContent = "";
+    showTest = false;
     delete $("plane-side").dataset.classes;
     for (const a of ["config", "checkpoint"]) $(`dl-${a}`).classList.add("off");
     $("dl-config").href = `/api/train/${run.id}/config.json`;
@@ -183,7 +184,11 @@ const App = (() => {
     Draw.network($("net"), f.network);
     if (f.effective_map) mapCard(f.effective_map, f.effective_map_error);
     if (f.graph) Graph.render($("graph"), $("graph-caption"), f.graph, `epoch ${f.graph.epoch}`);
-    $("live").textContent = `live J (mean over the last steps): ${Draw.fmt(f.objective)}`;
+    const last = run.epochs[run.epochs.length - 1] || {};
+    $("live").textContent = `live J (mean over the last steps): ${Draw.fmt(f.objective)}` +
+      (last.accuracy !== undefined ? ` · accuracy ${Draw.fmt(last.accuracy, 4)} (epoch ${last.epoch}'s steps)` : "") +
+      (last.test_loss !== undefined ? ` · test loss ${Draw.fmt(last.test_loss)}` : "") +
+      (last.test_accuracy !== undefined ? ` · test accuracy ${Draw.fmt(last.test_accuracy, 4)}` : "");
   }
 
   function planeCard(plane, fn) {
@@ -197,10 +202,28 @@ const App = (() => {
       $("plane-title").textContent = "Learned function over the input plane";
     } else if (fn.kind === "classes" && !side.dataset.classes) {
       side.dataset.classes = "1";
-      side.innerHTML = `<p>decision regions: the predicted class, paler where the network is less sure; points: the training samples by class</p>`;
+      side.innerHTML = `<p>decision regions: the predicted class, paler where the network is less sure; points: the training samples by class</p><ul class="classes"></ul>`;
+      (plane.classes || []).forEach((name, i) => {
+        const li = document.createElement("li"), c = Draw.PALETTE[i % Draw.PALETTE.length];
+        li.innerHTML = `<span class="swatch" style="background: rgb(${c.join(",")})"></span>`;
+        li.append(`class ${i}: ${name}`);
+        side.querySelector(".classes").appendChild(li);
+      });
       $("plane-title").textContent = "Decision regions over the input plane";
     }
-    const scale = Draw.plane($("plane"), plane, fn, Math.min(output, (fn.outputs || [0]).length - 1));
+    if (!side.querySelector(".axes")) {
+      const [a, b] = plane.features || ["x₁", "x₂"], p = document.createElement("p");
+      p.className = "axes";
+      p.textContent = `axes: → ${a} (horizontal), ↑ ${b} (vertical)`;
+      side.appendChild(p);
+      if (plane.test) {
+        const label = document.createElement("label");
+        label.innerHTML = `<input type="checkbox" id="show-test"> show the test data (rings)`;
+        label.querySelector("input").addEventListener("change", e => { showTest = e.target.checked; draw(lastFrame); });
+        side.appendChild(label);
+      }
+    }
+    const scale = Draw.plane($("plane"), plane, fn, Math.min(output, (fn.outputs || [0]).length - 1), showTest);
     if (fn.kind === "values") { $("lg-hi").textContent = Draw.fmt(scale); $("lg-lo").textContent = Draw.fmt(-scale); }
   }
 
