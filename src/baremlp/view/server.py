@@ -28,7 +28,7 @@ from ..runs.settings import Settings, base_settings
 from . import folders
 from .guard import Guard, is_loopback
 from .limits import LIMITS, PAGE_DATASETS, parse_json, settings_from_page
-from .trainings import Trainings
+from .session import Trainings
 from .stream import clean, sse
 
 STATIC = str(resources.files("baremlp.view").joinpath("static"))

@@ -1,7 +1,8 @@
 """One training of the page, in a worker thread: the CLI's data, network, engine and summary (the
 loop is baremlp.view.loop), with Stop, Pause, Resume and Step, and frames of what the page draws at
 most every FRAME_SECONDS.  A training that no page reads stops: its stream closed (the tab was closed),
-or no stream came within ORPHAN_SECONDS of its start.
+or no stream came within ORPHAN_SECONDS of its start.  Trainings: the server's sessions by id, one per page,
+at most MAX_RUNNING at once, ended ones kept for late readers and downloads (KEEP_SECONDS, MAX_KEPT).
 """
 import secrets
 import tempfile
@@ -17,7 +18,7 @@ from ..runs.folder import RunFolder, diverged_summary
 from ..runs.report import summarize, tracks_map
 from ..runs.runner import prepare
 from . import graph, grids, notes
-from .loop import Stopped, train_live
+from .loop import Callbacks, Stopped, train_live
 from .stream import Outbox
 
 FRAME_SECONDS = 0.04   # 25 frames a second at most on average, never two within 20 ms
@@ -35,7 +36,8 @@ class Session:
         self.plane = grids.Plane(self.data, self.net) if self.data.x.shape[1] == 2 else None
         self.track = tracks_map(s)
         self.notes = notes.before(s, self.data)  # the CLI's notes as the run starts, in its words
-        self.lock = threading.Lock()       # held while the worker changes the network
+        self.calls = Callbacks(self.gate, self.after_chunk, self.after_epoch)  # what the loop asks of the page
+        self.lock = self.calls.lock        # held while the worker changes the network
         self.cond = threading.Condition()  # the controls
         self.paused, self.stopping, self.steps_asked, self.after_step = paused, False, 0, False
         self.status = "paused" if paused else "starting"
@@ -117,6 +119,7 @@ class Session:
             self.frame(epoch, pos, order, batch, lam, J=J)
 
     def after_epoch(self, record):
+        self.history.append(record)
         if self.track:
             A = grids.map_frame(self.net)
             record.update(A)
@@ -162,7 +165,7 @@ class Session:
         s, stopped = self.s, False
         try:
             self.frame(0, 0, None, 1, s.reg)
-            history = train_live(self)
+            history = train_live(self.net, self.data, s, loss=self.loss_fn, state=self.state, calls=self.calls)
         except Stopped:
             history, stopped = self.history, True
         except Diverged as e:
@@ -198,3 +201,50 @@ class Session:
             folder.save(self.net, self.s, self.data, self.state, self.seconds or None)
             with open(folder.checkpoint, "rb") as f:
                 return f.read()
+
+
+class Trainings:
+    """The trainings of this server: one per page (a page's new training stops its last), at most MAX_RUNNING."""
+    MAX_RUNNING = 4
+    KEEP_SECONDS = 300  # a finished training's events and downloads stay this long
+    MAX_KEPT = 16       # ... and this many of them at most, the newest
+
+    def __init__(self):
+        self.lock, self.by_id, self.by_page = threading.Lock(), {}, {}
+
+    def start(self, s, page=None, paused=False):
+        with self.lock:
+            self.prune()
+            if page in self.by_page:
+                self.by_page.pop(page).control("stop")
+            running = [t for t in self.by_id.values() if not t.outbox.done and not t.stopping]
+            if len(running) >= self.MAX_RUNNING:
+                raise RuntimeError(f"{len(running)} trainings are running already, the most this server runs at "
+                                   "once: stop one (or close its page) first")
+        session = Session(s, paused)
+        session.page = page
+        with self.lock:
+            self.by_id[session.id] = session
+            if page:
+                self.by_page[page] = session
+        return session.start()
+
+    def get(self, id):
+        return self.by_id.get(id)
+
+    def prune(self):
+        now = time.monotonic()
+        ended = sorted((t for t in self.by_id.values() if t.outbox.done), key=lambda t: t.created)
+        for i, t in enumerate(ended):
+            if len(ended) - i > self.MAX_KEPT or now - t.created > self.KEEP_SECONDS:
+                del self.by_id[t.id]
+                if self.by_page.get(t.page) is t:
+                    del self.by_page[t.page]
+
+    def stop_all(self, wait=1.0):
+        for t in list(self.by_id.values()):
+            t.control("stop")
+        deadline = time.monotonic() + wait  # wait: seconds for them all, not for each
+        for t in list(self.by_id.values()):
+            t.thread.join(max(0.0, deadline - time.monotonic()))
+
