@@ -265,3 +265,16 @@ def test_a_taken_port_gets_one_line(capsys):
         assert main(["view", "--no-browser", "--port", str(port)]) == 2
     out, err = capsys.readouterr()
     assert f"--port {port}" in err and "in use" in err and err.count("\n") == 1, err
+
+
+def test_one_json_safe_helper_for_the_page_and_the_checker():
+    """The page's events and the checker's --json report replace non-finite numbers with one helper."""
+    from baremlp.jsonsafe import dumps, json_safe
+    from baremlp.view import stream
+    value = {"a": float("nan"), "b": [1.5, float("-inf"), (float("inf"), 2)], "c": "x", "d": 3}
+    assert json_safe(value) == {"a": None, "b": [1.5, None, [None, 2]], "c": "x", "d": 3}
+    assert json_safe(value, instead=str) == {"a": "nan", "b": [1.5, "-inf", ["inf", 2]], "c": "x", "d": 3}
+    assert stream.encode(value) == dumps(value, separators=(",", ":"))
+    assert json.loads(stream.encode(value))["a"] is None
+    with pytest.raises(ValueError):
+        dumps({"b": float("nan")}, instead=float("nan"))  # a stand-in that is not finite itself: refused

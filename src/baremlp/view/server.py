@@ -29,7 +29,8 @@ from . import folders
 from .guard import Guard, is_loopback
 from .limits import LIMITS, PAGE_DATASETS, parse_json, settings_from_page
 from .session import Trainings
-from .stream import clean, sse
+from ..jsonsafe import json_safe
+from .stream import sse
 
 STATIC = str(resources.files("baremlp.view").joinpath("static"))
 SECURITY = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
@@ -73,7 +74,7 @@ def app(runs=None, table=None, host="127.0.0.1"):
             return error(e)
         except RuntimeError as e:
             return error(e, 429)
-        return JSONResponse(clean({"id": t.id, "settings": s.to_dict(), "plane": t.plane.describe() if t.plane else None}), 201)
+        return JSONResponse(json_safe({"id": t.id, "settings": s.to_dict(), "plane": t.plane.describe() if t.plane else None}), 201)
 
     async def train(request):
         return await run_in_threadpool(start, request, await request.body())  # data loading: off the event loop
