@@ -360,3 +360,25 @@ def test_serve_warns_off_loopback_and_stops_on_ctrl_c():
         assert proc.returncode == 0
     finally:
         proc.kill()
+
+
+def test_a_frame_is_one_forward_pass():
+    """The plane, the ReLUs' share on the training data and the computation graph of a frame come from one
+    forward pass of the network's own ops (the autograd check included), not one pass each."""
+    from baremlp import ops
+    t = session.Session(Settings(n=100))
+    calls = []
+    real = ops.Linear.__call__
+
+    def counted(self, x):
+        calls.append(x.shape)
+        return real(self, x)
+    order = epoch_order(100, 0, 0)
+    try:
+        ops.Linear.__call__ = counted
+        event = t.frame(0, 0, order, 1, 0.01, graph_now=True, put=False)
+    finally:
+        ops.Linear.__call__ = real
+    assert "graph" in event and event["relu"]["active"] and event["function"]
+    first_layer = [s for s in calls if s[-1] == 2]  # the 2-3-2 network's first layer takes the 2 inputs
+    assert len(first_layer) == 1, calls

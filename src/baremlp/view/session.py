@@ -17,7 +17,7 @@ from ..ops import make_loss
 from ..runs.folder import RunFolder, diverged_summary
 from ..runs.report import summarize, tracks_map
 from ..runs.runner import prepare
-from . import graph, grids, notes
+from . import notes, picture
 from .loop import Callbacks, Stopped, train_live
 from .stream import Outbox
 
@@ -33,7 +33,7 @@ class Session:
         self.data, self.loss, self.net = prepare(s)  # as a run of baremlp train prepares them
         self.loss_fn = make_loss(self.loss)
         self.state, self.history = TrainState(), []
-        self.plane = grids.Plane(self.data, self.net) if self.data.x.shape[1] == 2 else None
+        self.plane = picture.Plane(self.data, self.net) if self.data.x.shape[1] == 2 else None
         self.track = tracks_map(s)
         self.notes = notes.before(s, self.data)  # the CLI's notes as the run starts, in its words
         self.calls = Callbacks(self.gate, self.after_chunk, self.after_epoch)  # what the loop asks of the page
@@ -112,7 +112,7 @@ class Session:
         if self.pending:
             before, g, rate = self.pending
             self.pending, self.after_step = None, True
-            g["update"] = graph.update(before, self.net.parameters, rate, self.s.momentum)
+            g["update"] = picture.update(before, self.net.parameters, rate, self.s.momentum)
             self.frame(epoch, pos, order, batch, lam, J=J, g=g)
         elif (now := time.monotonic()) >= self.frame_due:  # FRAME_SECONDS apart on average, never in bursts
             self.frame_due = max(self.frame_due + FRAME_SECONDS, now + FRAME_SECONDS / 2)
@@ -121,19 +121,21 @@ class Session:
     def after_epoch(self, record):
         self.history.append(record)
         if self.track:
-            A = grids.map_frame(self.net)
+            A = picture.map_frame(self.net)
             record.update(A)
         if self.data.x_test is not None:  # live, as the summary gives them at the end: one pass over the test data
             test = evaluate(self.net, self.data.x_test, self.data.y_test, self.loss)
             record.update({"test_" + k: test[k] for k in ("loss", "accuracy") if k in test})
         self.outbox.epoch({"kind": "epoch", **record})
 
+    def batch(self, rows, lam):
+        """picture.draw's batch: the step's samples, on rows of the data."""
+        x, y = self.data.x[rows.cpu()], self.data.y[rows.cpu()]
+        return x.to(self.net.device), y.to(self.net.device), self.loss, lam, rows.tolist()
+
     def graph_of(self, rows, lam, epoch):
         """The graph of the step on rows, in epoch (counted from 0; the page says epoch + 1)."""
-        x, y = self.data.x[rows.cpu()], self.data.y[rows.cpu()]
-        g = graph.compute(self.net, x.to(self.net.device), y.to(self.net.device), self.loss, lam, rows.tolist())
-        g["epoch"] = epoch + 1
-        return g
+        return {**picture.draw(self.net, batch=self.batch(rows, lam))["graph"], "epoch": epoch + 1}
 
     def frame(self, epoch, pos, order, batch, lam, *, J=None, g=None, graph_now=False, put=True):
         """What the page draws now; the graph of the next step with it when asked or due."""
@@ -142,17 +144,21 @@ class Session:
         live = J.float().mean().item() if J is not None else (self.history[-1]["objective"] if self.history else None)
         event = {"kind": "frame", "status": self.status, "epoch": self.state.epoch, "epochs": self.s.epochs,
                  "position": pos, "samples": n, "objective": live, "progress": (epoch + pos / n) / self.s.epochs,
-                 "network": grids.weights_frame(self.net), "relu": {"maps": [], "active": self.active},
+                 "network": picture.weights_frame(self.net), "relu": {"maps": [], "active": self.active},
                  "notes": self.notes}
+        active = now - self.last_active >= ACTIVE_SECONDS or g is not None or graph_now or J is None
+        due = g is None and order is not None and pos < n and (graph_now or now - self.last_graph >= GRAPH_SECONDS)
+        drawn = picture.draw(self.net, self.plane, self.data.x if active else None,  # one forward pass for all
+                             self.batch(order[pos:pos + batch], lam) if due else None)
         if self.plane:
-            event["function"], event["relu"]["maps"] = grids.plane_frame(self.net, self.plane, self.data.classes)
-        if now - self.last_active >= ACTIVE_SECONDS or g is not None or graph_now or J is None:
-            self.active, self.last_active = grids.active_fraction(self.net, self.data.x), now  # a pass over the data
-            event["relu"]["active"] = self.active
+            event["function"], event["relu"]["maps"] = drawn["function"], drawn["maps"]
+        if active:
+            self.active = event["relu"]["active"] = drawn["active"]
+            self.last_active = now
         if self.track:
-            event.update(grids.map_frame(self.net))
-        if g is None and order is not None and pos < n and (graph_now or now - self.last_graph >= GRAPH_SECONDS):
-            g = self.graph_of(order[pos:pos + batch], lam, epoch)
+            event.update(picture.map_frame(self.net))
+        if due:
+            g = {**drawn["graph"], "epoch": epoch + 1}
         if g is not None:
             event["graph"], self.last_graph = g, now
         if put:
