@@ -266,8 +266,9 @@ def test_buttons_follow_the_state(server, page):
         page.wait_for_function("App.run.status === 'running' && !document.getElementById('pause').disabled")
     page.click("#pause")
     status_is(page, "paused")
+    old = page.evaluate("App.run.id")
     page.click("#reset")
-    page.wait_for_function("App.lastFrame && App.lastFrame.epoch === 0")
+    page.wait_for_function(f"App.run.id !== {old!r} && App.lastFrame && App.lastFrame.epoch === 0 && !App.lastFrame.position")
     status_is(page, "paused")
     assert not enabled(page)["stop"]
     time.sleep(0.3)

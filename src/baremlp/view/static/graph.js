@@ -28,7 +28,7 @@ const Graph = (() => {
       place[u] = at(k, 0); place["h" + i] = at(k, 1);
       place["W" + i] = place["b" + i] = [place[u][0] - 1, place[u][1]];
     });
-    const [r, c] = at(us.length, 0);
+    const last = us.length ? place["h" + us[us.length - 1].slice(1)] : place.x, [r, c] = [last[0], last[1] + 1]; // v after the last h
     place.v = [r, c]; place.M = place.c = [r - 1, c];
     place.L = [r, c + 1]; place.y = [r - 1, c + 1]; place.s = [r + 1, c + 1]; place.J = [r, c + 2];
     return place;
