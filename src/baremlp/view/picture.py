@@ -71,7 +71,7 @@ def draw(net, plane=None, x=None, batch=None):
     params = [p.detach().requires_grad_(grad) if grad else p.detach() for p in net.parameters]
     with torch.enable_grad() if grad else torch.inference_mode():
         layers = build_layers(params)  # the network's own ops: each keeps its input (Linear) or u (ReLU)
-        v = forward(layers, torch.cat(parts).to(net.device, net.dtype))
+        v = forward(layers, (torch.cat(parts) if len(parts) > 1 else parts[0]).to(net.device, net.dtype))
     relus, out, k = layers[1::2], {}, 0
     if plane:
         cut = slice(ends[0], ends[1])
