@@ -7,6 +7,8 @@ from safetensors.torch import save as st_save
 
 from baremlp.cli import main
 from baremlp.runs import checkpoint
+from baremlp.runs.runner import run
+from baremlp.runs.settings import Settings
 
 
 def run_cli(capsys, *argv):
@@ -30,12 +32,18 @@ def test_settings_from_python_say_it_too():
         Settings(epochs=int("9" * 400))
 
 
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A run folder's checkpoint (one short run for the module: no plots)."""
+    out = tmp_path_factory.mktemp("run") / "run"
+    run(Settings(n=50, epochs=1), out=str(out), progress=False, log=lambda *a: None, plots=False)
+    return out / "checkpoint.safetensors"
+
+
 @pytest.fixture
-def broken_checkpoint(tmp_path, capsys):
-    assert main(["train", "--n", "50", "--epochs", "1", "--out", str(tmp_path / "run"), "--quiet"]) == 0
-    capsys.readouterr()
-    path = tmp_path / "run" / "checkpoint.safetensors"
-    tensors, meta = checkpoint.load(path)
+def broken_checkpoint(trained, tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    tensors, meta = checkpoint.load(trained)
     return path, tensors, meta
 
 

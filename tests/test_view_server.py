@@ -49,13 +49,15 @@ def folder(root, name, config=CONFIG, metrics=None):
     return path
 
 
-def test_a_huge_metrics_file_stalls_nothing(tmp_path):
-    """A 200 MB metrics.jsonl streamed to a client that leaves: /api/health answers within 1 s all along."""
+@pytest.mark.parametrize("mb", [48, pytest.param(200, marks=pytest.mark.slow)])
+def test_a_huge_metrics_file_stalls_nothing(tmp_path, mb):
+    """A 200 MB metrics.jsonl (48 MB in the default run) streamed to a client that leaves: /api/health
+    answers within 1 s all along."""
     path = folder(tmp_path, "big")
     line = json.dumps({"epoch": 1, "objective": 0.5, "loss": 0.5, "lr": 0.04, "pad": "x" * 120}).encode() + b"\n"
     block = line * (1 << 20 // len(line) + 1)
     with open(path / "metrics.jsonl", "wb") as f:
-        for _ in range(200 * (1 << 20) // len(block)):
+        for _ in range(mb * (1 << 20) // len(block)):
             f.write(block)
     with running_server(runs=str(tmp_path)) as (url, app):
         host, port = url.split("//")[1].split(":")
@@ -65,12 +67,12 @@ def test_a_huge_metrics_file_stalls_nothing(tmp_path):
         assert r.status == 200
         for _ in range(50):
             r.fp.readline()
-        slowest, t_end = 0.0, time.monotonic() + 3
+        slowest, t_end = 0.0, time.monotonic() + 2
         while time.monotonic() < t_end:
             t = time.monotonic()
             assert get(url, "/api/health", timeout=5)[0] == 200
             slowest = max(slowest, time.monotonic() - t)
-            if time.monotonic() > t_end - 2 and conn.sock:  # the client leaves a second in
+            if time.monotonic() > t_end - 1.5 and conn.sock:  # the client leaves half a second in
                 conn.sock.shutdown(socket.SHUT_RDWR)
                 conn.close()
             time.sleep(0.05)
@@ -171,7 +173,7 @@ def rss_mb():
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
 
 
-@pytest.mark.parametrize("count", [40, pytest.param(200, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("count", [25, pytest.param(200, marks=pytest.mark.slow)])
 def test_dropped_trainings_are_kept_within_bounds(client, count):
     """Trainings started and dropped: the server keeps at most Trainings.MAX_KEPT of those ended, and
     grows by at most about 100 MB for 200 (206 MB before the bound)."""
