@@ -73,7 +73,11 @@ def serve(port=8000, runs=None, host="127.0.0.1", open_browser=True, table=None,
     except ImportError:
         raise UsageError("baremlp view needs Starlette and uvicorn: pip install 'baremlp[view]'") from None
     sock = listening(host, port)
-    application = app(runs=runs, table=table, host=host)
+    try:
+        application = app(runs=runs, table=table, host=host)
+    except BaseException:  # a bad runs folder or table: said by the caller, the port given back
+        sock.close()
+        raise
     if not is_loopback(host.lower()):
         print(f"warning: serving on {host}, not on loopback: anyone who can reach this machine can open the page and "
               "train on it (there is no login); use the default 127.0.0.1 unless you mean it", file=sys.stderr)
