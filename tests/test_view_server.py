@@ -60,6 +60,7 @@ def test_a_huge_metrics_file_stalls_nothing(tmp_path, mb):
         for _ in range(mb * (1 << 20) // len(block)):
             f.write(block)
     with running_server(runs=str(tmp_path)) as (url, app):
+        before = rss_mb()  # the server runs in this process
         host, port = url.split("//")[1].split(":")
         conn = http.client.HTTPConnection(host, int(port), timeout=10)
         conn.request("GET", "/api/runs/big/events")
@@ -78,6 +79,7 @@ def test_a_huge_metrics_file_stalls_nothing(tmp_path, mb):
             time.sleep(0.05)
         status, body = get(url, "/api/runs", timeout=5)
         assert status == 200 and json.loads(body)["runs"][0]["epochs_done"] == 1  # the last line's: not read through
+        assert rss_mb() - before < 100  # 900 MB before: the whole file read and split at once
     assert slowest < 1.0
 
 
