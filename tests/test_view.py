@@ -23,7 +23,7 @@ from baremlp.runs.runner import build_net, run
 from baremlp.runs.settings import Settings, base_settings
 from baremlp.sgd import epoch_order
 from baremlp.view import session
-from baremlp.view.runs import tail
+from baremlp.view.folders import tail
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -360,3 +360,43 @@ def test_serve_warns_off_loopback_and_stops_on_ctrl_c():
         assert proc.returncode == 0
     finally:
         proc.kill()
+
+
+def test_a_frame_is_one_forward_pass():
+    """The plane, the ReLUs' share on the training data and the computation graph of a frame come from one
+    forward pass of the network's own ops (the autograd check included), not one pass each."""
+    from baremlp import ops
+    t = session.Session(Settings(n=100))
+    calls = []
+    real = ops.Linear.__call__
+
+    def counted(self, x):
+        calls.append(x.shape)
+        return real(self, x)
+    order = epoch_order(100, 0, 0)
+    try:
+        ops.Linear.__call__ = counted
+        event = t.frame(0, 0, order, 1, 0.01, graph_now=True, put=False)
+    finally:
+        ops.Linear.__call__ = real
+    assert "graph" in event and event["relu"]["active"] and event["function"]
+    first_layer = [s for s in calls if s[-1] == 2]  # the 2-3-2 network's first layer takes the 2 inputs
+    assert len(first_layer) == 1, calls
+
+
+def test_the_notes_of_a_run_in_the_clis_words():
+    """Unscaled inputs and the batch clamp before a run, weights past about 1e6 and dead units after it."""
+    from baremlp.model import MLP
+    from baremlp.view import notes
+    x = torch.randn(50, 2) * 1000
+    data = datamod.Data(x, x.flip(1))
+    before = notes.before(Settings(batch_size=80), data)
+    assert before[0].startswith("unscaled inputs up to") and "--standardize" in before[0]
+    assert before[1] == "batch_size 80 is larger than the 50 samples: using 50"
+    net = MLP([2, 3, 2])
+    with torch.no_grad():
+        net.weights[0][0, 0] = 3e7
+    after = notes.after(net, ["final loss 1", "effective map ...\nnote: 2 dead units, off on all 50 samples"])
+    assert after[0] == "2 dead units, off on all 50 samples"
+    assert after[1].startswith("weights up to 3e+07, beyond about 1e6")
+    assert notes.after(MLP([2, 3, 2]), []) == []

@@ -230,3 +230,201 @@ def test_closing_the_tab_stops_its_training(server, browser):
         assert time.monotonic() - t0 < 1.5, "the training went on after its tab was closed"
         time.sleep(0.05)
     context.close()
+
+
+# issue 28: the page for every learner
+
+def status_is(page, prefix, timeout=30_000):
+    page.wait_for_function(f"document.getElementById('status').textContent.startsWith({prefix!r})", timeout=timeout)
+
+
+def enabled(page):
+    return page.evaluate("Object.fromEntries(['train', 'pause', 'step', 'reset', 'stop']"
+                         ".map(b => [b, !document.getElementById(b).disabled]))")
+
+
+def test_buttons_follow_the_state(server, page):
+    """Before a run Stop and Pause are off; while it runs both are on; once paused, Pause is off at the moment
+    the status says so (each of several pauses); Reset after Pause raises nothing."""
+    url, _, _ = server
+    page.goto(f"{url}/?n=5000&epochs=1000")
+    status_is(page, "paused")
+    page.wait_for_function("App.lastFrame")
+    assert enabled(page) == {"train": True, "pause": False, "step": True, "reset": True, "stop": False}
+    page.click("#train")
+    page.wait_for_function("App.run.status === 'running'")
+    page.wait_for_function("!document.getElementById('pause').disabled")
+    assert enabled(page)["stop"]
+    for _ in range(4):
+        page.click("#pause")
+        state = page.wait_for_function("(() => { const s = document.getElementById('status').textContent;"
+                                       " return s.startsWith('paused') && [document.getElementById('pause').disabled]; })()")
+        assert state.json_value() == [True]
+        assert enabled(page) == {"train": True, "pause": False, "step": True, "reset": True, "stop": True}
+        assert page.inner_text("#train") == "Resume"
+        page.click("#train")
+        page.wait_for_function("App.run.status === 'running' && !document.getElementById('pause').disabled")
+    page.click("#pause")
+    status_is(page, "paused")
+    old = page.evaluate("App.run.id")
+    page.click("#reset")
+    page.wait_for_function(f"App.run.id !== {old!r} && App.lastFrame && App.lastFrame.epoch === 0 && !App.lastFrame.position")
+    status_is(page, "paused")
+    assert not enabled(page)["stop"]
+    time.sleep(0.3)
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("width, height", [(800, 600), (390, 844)])
+def test_small_screens(server, browser, width, height):
+    """At 800×600 Train and the status line are in view without scrolling; at 390 px the page does not
+    scroll sideways and the charts fit their cards."""
+    url, _, _ = server
+    context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{url}/?n=200&epochs=3")
+    page.wait_for_function("App.lastFrame && App.lastFrame.graph")
+    for selector in ("#train", "#status"):
+        box = page.locator(selector).bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height and box["x"] + box["width"] <= width, selector
+    page.click("#train")
+    status_is(page, "finished")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    fits = page.evaluate("""[...document.querySelectorAll('#play .card:not([hidden])')].map(card => {
+        const c = card.getBoundingClientRect();
+        return [card.id, [...card.querySelectorAll('canvas, .uplot')].every(e => {
+            const r = e.getBoundingClientRect(); return r.width === 0 || (r.left >= c.left - 1 && r.right <= c.right + 1); })];
+    })""")
+    assert all(ok for _, ok in fits), fits
+    context.close()
+
+
+def test_edits_survive_a_data_set_change(server, page):
+    """As CLI flags go over a recipe: the fields the learner edited stay, the others take the recipe's values."""
+    url, _, _ = server
+    page.goto(f"{url}/?epochs=7")
+    page.wait_for_function("App.lastFrame")
+    page.fill("input[name=lr]", "0.123")
+    page.select_option("select[name=dataset]", "square")
+    assert page.input_value("input[name=lr]") == "0.123"  # edited
+    assert page.input_value("input[name=epochs]") == "7"  # from the address: a flag too
+    assert page.input_value("input[name=hidden]") == "16,16"  # the square recipe's
+    assert page.input_value("select[name=schedule]") == "cosine"
+    page.select_option("select[name=dataset]", "linear")
+    assert page.input_value("input[name=lr]") == "0.123" and page.input_value("input[name=hidden]") == "3"
+    assert "lr=0.123" in page.url and "epochs=7" in page.url
+
+
+def test_the_clis_notes_reach_the_page_in_words(server, page):
+    """A square run at lr 80 ends with most of its units dead: the status line says so, as the CLI does."""
+    url, _, _ = server
+    page.goto(f"{url}/?dataset=square&lr=80&epochs=3&engine=manual")
+    page.wait_for_function("App.lastFrame")
+    page.click("#train")
+    status_is(page, "finished", timeout=60_000)
+    assert "23 dead units" in page.inner_text("#status")
+    assert "they pass no gradient, so they never learn" in page.inner_text("#notes")
+    page.goto(f"{url}/?n=100&epochs=1&batch_size=500&noise=0")  # the batch clamp
+    page.wait_for_function("App.lastFrame")
+    page.click("#train")
+    status_is(page, "finished")
+    assert "batch_size 500 is larger than the 100 samples: using 100" in page.inner_text("#notes")
+
+
+def test_a_link_to_no_data_set_names_it(server, page):
+    url, _, _ = server
+    page.goto(f"{url}/?dataset=nosuch")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "dataset 'nosuch' unknown" in page.inner_text("#error")
+    assert page.problems == []
+
+
+@pytest.mark.slow  # a compile: seconds to a minute
+def test_the_compiled_engine_says_it_compiles(server, page):
+    """The compiled engine says it compiles, and for how long that may take."""
+    url, _, _ = server
+    page.goto(f"{url}/?engine=compiled&n=100&epochs=2")
+    page.wait_for_function("App.lastFrame")
+    page.click("#train")
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('compiling')"
+                           " || document.getElementById('status').textContent.startsWith('finished')", timeout=120_000)
+    said = page.evaluate("App.said")
+    assert any(s.startswith("compiling") and "torch.compile" in s and "up to a minute" in s for s in said), said
+
+
+def test_first_load_says_what_to_do(server, page):
+    url, _, _ = server
+    page.goto(url)
+    page.wait_for_function("App.lastFrame")
+    assert "Press Train" in page.inner_text("#hint")
+    about = page.inner_text("#dataset-about")
+    assert "rotation" in about and "R" in about
+    page.select_option("select[name=dataset]", "square")
+    assert "square" in page.inner_text("#dataset-about")
+
+
+def test_step_shows_its_change_and_an_ended_run_no_next_step(server, page):
+    """A step of lr 1e-3 shows in Δp = p(after) − p(before); once the run ends the graph announces no next step."""
+    url, _, _ = server
+    page.goto(f"{url}/?n=100&lr=0.001&epochs=1")
+    page.wait_for_function("App.lastFrame && App.lastFrame.graph")
+    page.click("#step")
+    page.wait_for_function("App.lastFrame && App.lastFrame.graph && App.lastFrame.graph.update")
+    u = frame(page)["graph"]["update"]["params"]["W"]
+    delta = u["after"][0][0] - u["before"][0][0]
+    card = page.locator('.g-node[data-name="W"]')
+    assert "ΔW" in card.inner_text()
+    shown = float(card.locator(".upd .mat").nth(1).locator("td").first.inner_text())
+    assert shown != 0 and shown == pytest.approx(delta, rel=2e-3)
+    page.click("#train")
+    status_is(page, "finished")
+    caption = page.inner_text("#graph-caption")
+    assert "Next step" not in caption and "The run has ended" in caption
+    assert page.problems == []
+
+
+def test_the_graph_fits_and_names_its_conventions(server, page):
+    url, _, _ = server
+    page.goto(f"{url}/?hidden=8,8,8,8&n=2000&epochs=200")
+    page.wait_for_function("App.lastFrame && App.lastFrame.graph")
+    page.wait_for_timeout(200)
+    grid, card = (page.locator(sel).bounding_box() for sel in (".g-grid", "#card-graph"))
+    assert grid["x"] >= card["x"] and grid["x"] + grid["width"] <= card["x"] + card["width"]
+    s_eq = page.inner_text('.g-node[data-name="s"] .eq')
+    assert "W1" in s_eq and "M" in s_eq
+    assert "batch first" in page.inner_text("#graph-caption") and "W (out, in)" in page.inner_text("#graph-caption")
+    page.click("#train")
+    page.wait_for_function("App.lastFrame && App.lastFrame.epoch >= 1")
+    page.click("#pause")
+    status_is(page, "paused")
+    page.wait_for_function("App.lastFrame.graph")
+    page.wait_for_timeout(100)
+    import re
+    in_status = re.search(r"epoch (\d+) of", page.inner_text("#status")).group(1)
+    in_caption = re.search(r"epoch (\d+)", page.inner_text("#graph-caption")).group(1)
+    assert in_status == in_caption
+    assert page.problems == []
+
+
+def test_classes_are_named_scored_live_and_tested(server, page):
+    """The square's decision regions come with a legend naming its classes and its axes; accuracy and test
+    loss update during the run; a toggle draws the test data."""
+    url, _, _ = server
+    page.goto(f"{url}/?dataset=square&epochs=40&engine=manual&n=400")
+    page.wait_for_function("App.lastFrame && App.lastFrame.function")
+    page.wait_for_timeout(100)
+    side = page.inner_text("#plane-side")
+    assert "class 0: outside" in side and "class 1: inside" in side and "→ x₁" in side and "↑ x₂" in side
+    page.click("#train")
+    page.wait_for_function("App.run.epochs.length >= 2 && !App.run.done")
+    live = page.inner_text("#live")
+    assert "test accuracy" in live and "test loss" in live and "accuracy" in live
+    status_is(page, "finished", timeout=60_000)
+    page.wait_for_timeout(100)
+    before = page.evaluate("document.getElementById('plane').toDataURL()")
+    page.check("#show-test")  # the same frame, now with the test data's rings
+    page.wait_for_timeout(100)
+    assert page.evaluate("document.getElementById('plane').toDataURL()") != before
+    epochs = page.evaluate("App.run.epochs")
+    assert epochs[-1]["test_loss"] == pytest.approx(page.evaluate("App.final.summary.test_loss"))
+    assert page.problems == []

@@ -30,6 +30,7 @@ def running_server(**kwargs):
     try:
         yield f"http://127.0.0.1:{port}", app
     finally:
+        app.close()
         server.should_exit = True
         thread.join(5)
         app.trainings.stop_all()

@@ -3,6 +3,7 @@ API that a notebook makes too, and prints the result."""
 import dataclasses
 import os
 import sys
+import threading
 
 from ..engines import distributed
 from ..errors import UsageError
@@ -112,6 +113,10 @@ def cmd_view(args):
         raise UsageError("--target goes with --data FILE: the table the page may train on")
     serve(port=args.port, runs=args.runs, host=args.host, open_browser=not args.no_browser,
           table={"data": args.data, "target": args.target} if args.data else None)
+    if any(t.name.startswith("baremlp-view-") and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()  # a training still inside a compile (seconds, it cannot be stopped): the process ends
+        sys.stderr.flush()  # now, as torch's compile threads cannot be torn down mid-way (an abort, or a segfault)
+        os._exit(0)
 
 
 def cmd_sweep(args):

@@ -160,11 +160,18 @@ def add_check(subparsers):
     ck.set_defaults(func=commands.cmd_check)
 
 
+def port_number(text):
+    """--port: a TCP port, 1 to 65535."""
+    if not (text.isdigit() and 1 <= int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"port {text!r} invalid: expected a whole number from 1 to 65535")
+    return int(text)
+
+
 def add_view(subparsers):
     view = subparsers.add_parser("view", help="a live training page in the browser, driven by the real engine",
                                  description="Serve the live training page (docs/view.md) on 127.0.0.1 and open it; "
                                  "Ctrl-C stops it.")
-    view.add_argument("--port", type=positive_int, default=8000, help="port to serve on (default: 8000)")
+    view.add_argument("--port", type=port_number, default=8000, help="port to serve on (default: 8000)")
     view.add_argument("--runs", metavar="DIR", help="list and follow the run folders under DIR")
     view.add_argument("--host", default="127.0.0.1", help="address to serve on (default: 127.0.0.1); anything but "
                       "loopback is reachable from other machines (a warning says so)")

@@ -26,7 +26,11 @@ def load(path):
         settings = Settings.from_dict(meta["settings"])
     except (KeyError, TypeError, ValueError) as e:
         raise UsageError(f"checkpoint {path!r} has no usable settings in its header ({e})") from None
-    return checkpoint.model_from(tensors, meta), settings, meta, Scaling.from_tensors(tensors)
+    net = checkpoint.model_from(tensors, meta)
+    if not all(bool(torch.isfinite(p).all()) for p in net.parameters):  # a diverged network: every output nan
+        raise UsageError(f"checkpoint {path!r} holds NaN or infinite weights: expected a trained network's "
+                         "finite ones (a run that diverged; train it again with a smaller lr)")
+    return net, settings, meta, Scaling.from_tensors(tensors)
 
 
 def check_inputs(net, x, inputs, what):

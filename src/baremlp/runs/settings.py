@@ -123,9 +123,24 @@ class Settings:
             raise UsageError(f"device {self.device!r} unknown: expected auto, cpu, cuda or cuda:N")
 
 
+MAX_INT = 2**63 - 1  # a whole number past this fits no tensor or C integer: refused as input, not met as an overflow
+
+
+def _sized(key, value):
+    """value, unless it is an int too large for any setting: then a UsageError in one line, with its digits cut."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        digits = str(abs(value)) if value.bit_length() < 13000 else None  # str() refuses past 4300 digits
+        text = f"{digits[:4]}…{digits[-4:]} ({len(digits)} digits)" if digits else "(a number too long to print)"
+        raise UsageError(f"{key} {'-' * (value < 0)}{text} invalid: too large, expected at most 2^63 − 1")
+    return value
+
+
 def _coerce(key, value, kind):
     """Checks one value against its field's type; accepts an int for a float and one int or a list for hidden."""
+    _sized(key, value)
     if key == "hidden":
+        for w in value if isinstance(value, (list, tuple)) else ():
+            _sized(key, w)
         if isinstance(value, int) and not isinstance(value, bool):
             value = [value]
         if isinstance(value, (list, tuple)) and all(isinstance(w, int) and not isinstance(w, bool) for w in value):

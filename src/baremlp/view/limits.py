@@ -5,8 +5,11 @@ The limits keep one training's epoch short on a 2-core machine, so that Stop, Pa
 frames stay quick, and keep what a URL or a script can ask for within them: the page's own form
 holds the same bounds, but the server is where they hold.
 """
+import dataclasses
 import json
 import math
+
+import torch
 
 from ..errors import UsageError
 from ..runs.settings import Settings, base_settings
@@ -41,6 +44,8 @@ def parse_json(body):
         return json.loads(body or b"{}", parse_float=finite, parse_constant=constant)
     except (UnicodeDecodeError, ValueError) as e:  # json.JSONDecodeError is a ValueError
         raise UsageError(f"request body is not JSON of finite numbers: {str(e).splitlines()[0]}") from None
+    except RecursionError:  # [[[[...: the parser's depth, not the server's trouble
+        raise UsageError("request body is nested too deeply: expected a JSON object of settings") from None
 
 
 def settings_from_page(values, table=None):
@@ -70,7 +75,17 @@ def settings_from_page(values, table=None):
                          "(train it with baremlp train --out DIR and watch it with baremlp view --runs)")
     s = Settings.from_dict(values, base=base_settings(values.get("dataset")))
     check_limits(s)
+    check_floats(s)
     return s
+
+
+def check_floats(s):
+    """Refuses a number that the run's dtype cannot hold (lr 1e308 in float32 is inf at the first step)."""
+    largest = torch.finfo(getattr(torch, s.dtype)).max
+    for f in dataclasses.fields(s):
+        value = getattr(s, f.name)
+        if isinstance(value, float) and abs(value) > largest:
+            raise UsageError(f"{f.name} {value:g} too large for {s.dtype}: expected at most {largest:.3g}")
 
 
 def check_limits(s):

@@ -9,7 +9,10 @@ epoch in two halves (every new slice length compiles anew, so the halves are all
 after a Step in the middle of an epoch it finishes that epoch with the manual engine, the same steps
 without compiling.
 """
+import threading
 import time
+from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 
@@ -27,35 +30,43 @@ class Stopped(Exception):
     """The page asked the training to stop."""
 
 
-def train_live(session):
-    """Trains session.net as session.s says, from session.state; returns the history (epoch records,
-    session.history).  session.gate(epoch, pos, order, batch, rate, lam) says before each chunk how many
-    samples may go (0: a chunk as planned, k: just k, one Step's batch) or raises Stopped;
-    session.after_chunk(...) and session.after_epoch(record) follow the chunks and the epochs."""
-    s, d = session.s, session.data
+@dataclass
+class Callbacks:
+    """What the loop asks of the page, and nothing else of it.
 
+    gate(epoch, pos, order, batch, rate, lam), before each chunk: how many samples may go (0: a chunk as
+    planned, k: just k, one Step's batch), or raises Stopped.  after_chunk(epoch, pos, order, batch, lam, J)
+    after each chunk (J: its steps' objectives); after_epoch(record) after each epoch (its record, J as
+    "objective" only, as a run folder keeps it).  lock: held while a chunk changes the network."""
+    gate: Callable
+    after_chunk: Callable
+    after_epoch: Callable
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def train_live(net, data, s, *, loss, state, calls):
+    """Trains net on data as settings s say, from state (a TrainState, kept current), with the loss
+    function `loss`; calls: the page's Callbacks.  Returns the history, as train() does."""
     def after_epoch(record, state):
-        session.history.append(stored(record))  # J as "objective" only, as a run folder keeps it
-        session.after_epoch(record)
+        calls.after_epoch(stored(record))
         return False
 
-    train(session.net, d.x, d.y, loss=session.loss_fn, state=session.state, callback=after_epoch,
-          engine=in_chunks(session, engine_for(s.engine, session.net, s.check_steps)), **train_kwargs(s, d))
-    return session.history
+    return train(net, data.x, data.y, loss=loss, state=state, callback=after_epoch,
+                 engine=in_chunks(engine_for(s.engine, net, s.check_steps), state, calls), **train_kwargs(s, data))
 
 
-def in_chunks(session, engine):
+def in_chunks(engine, state, calls):
     """An epoch function for train(): `engine` on consecutive slices of the epoch's order, with the
     page's gate before each slice and its frame after."""
     halves = engine is compiled.epoch
     chunk = {"steps": None}  # batches a chunk: adapted to take about CHUNK_SECONDS
 
     def epoch(net, x, y, order, step):
-        e, n, batch = session.state.epoch, len(order), step.batch_size  # train() counts the epoch after it
+        e, n, batch = state.epoch, len(order), step.batch_size  # train() counts the epoch after it
         chunk["steps"] = chunk["steps"] or max(1, int(64 // batch))
         losses, correct, down, pos, run = [], torch.zeros((), dtype=torch.long, device=net.device), 0, 0, engine
         while pos < n:
-            take = session.gate(e, pos, order, batch, step.lr, step.lam)
+            take = calls.gate(e, pos, order, batch, step.lr, step.lam)
             if take:
                 run = manual.epoch if halves else engine
             elif halves and run is engine:  # two halves of whole batches: one compiled shape, or two
@@ -65,7 +76,7 @@ def in_chunks(session, engine):
                 take = chunk["steps"] * batch
             take = min(take, n - pos)
             t = time.perf_counter()
-            with session.lock:
+            with calls.lock:
                 J, c, dn = run(net, x, y, order[pos:pos + take], step)
             losses.append(J)
             correct, down, pos = correct + c, down + dn, pos + take
@@ -74,7 +85,7 @@ def in_chunks(session, engine):
             if not halves:  # about CHUNK_SECONDS a chunk, in whole batches
                 spent = max(time.perf_counter() - t, 1e-4)
                 chunk["steps"] = max(1, min(4 * chunk["steps"], int(CHUNK_SECONDS * take / (batch * spent))))
-            session.after_chunk(e, pos, order, batch, step.lam, J)
+            calls.after_chunk(e, pos, order, batch, step.lam, J)
         return torch.cat(losses), correct, down
     return epoch
 

@@ -13,6 +13,7 @@
 import contextlib
 import os
 import socket
+import threading
 from importlib import resources
 
 from starlette.applications import Starlette
@@ -24,11 +25,12 @@ from starlette.staticfiles import StaticFiles
 from .. import data as datamod
 from ..errors import UsageError
 from ..runs.settings import Settings, base_settings
-from . import runs as runfolders
+from . import folders
 from .guard import Guard, is_loopback
 from .limits import LIMITS, PAGE_DATASETS, parse_json, settings_from_page
-from .trainings import Trainings
-from .stream import clean, sse
+from .session import Trainings
+from ..jsonsafe import json_safe
+from .stream import sse
 
 STATIC = str(resources.files("baremlp.view").joinpath("static"))
 SECURITY = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
@@ -48,7 +50,7 @@ def app(runs=None, table=None, host="127.0.0.1"):
     "target": "species"}; host: the name the server is reached by, besides loopback names and addresses."""
     if runs is not None and not os.path.isdir(runs):
         raise UsageError(f"runs folder {runs!r} is not a folder: expected the folder of run folders (--out's parent)")
-    trainings = Trainings()
+    trainings, closing = Trainings(), threading.Event()
     if table:  # a table that cannot be trained on is the caller's mistake, said at start
         data = datamod.load(settings_from_page({"dataset": "table"}, table))
         about = {**table, "inputs": data.x.shape[1], "rows": data.x.shape[0], "classes": data.classes}
@@ -72,7 +74,7 @@ def app(runs=None, table=None, host="127.0.0.1"):
             return error(e)
         except RuntimeError as e:
             return error(e, 429)
-        return JSONResponse(clean({"id": t.id, "settings": s.to_dict(), "plane": t.plane.describe() if t.plane else None}), 201)
+        return JSONResponse(json_safe({"id": t.id, "settings": s.to_dict(), "plane": t.plane.describe() if t.plane else None}), 201)
 
     async def train(request):
         return await run_in_threadpool(start, request, await request.body())  # data loading: off the event loop
@@ -108,18 +110,19 @@ def app(runs=None, table=None, host="127.0.0.1"):
                         headers={"Content-Disposition": 'attachment; filename="checkpoint.safetensors"'})
 
     async def run_list(request):
-        return JSONResponse({"folder": runs, "runs": runfolders.listing(runs)})
+        listed = await run_in_threadpool(folders.listing, runs)  # file work: off the event loop
+        return JSONResponse({"folder": runs, "runs": listed})
 
     async def run_events(request):
         if not runs:
             return error("no runs folder: start baremlp view --runs DIR", 404)
         try:
-            path = runfolders.resolve(runs, request.path_params["name"])
+            path = folders.resolve(runs, request.path_params["name"])
         except UsageError as e:
             return error(e, 403)
         except FileNotFoundError as e:
             return error(e, 404)
-        return StreamingResponse(runfolders.tail(path), media_type="text/event-stream", headers=SSE_HEADERS)
+        return StreamingResponse(folders.tail(path, closing=closing), media_type="text/event-stream", headers=SSE_HEADERS)
 
     routes = [
         Route("/", index),
@@ -140,4 +143,9 @@ def app(runs=None, table=None, host="127.0.0.1"):
     names = [host] if is_loopback(host) else [host, socket.gethostname(), socket.getfqdn()]
     guarded = Guard(Starlette(routes=routes, lifespan=lifespan), names)
     guarded.trainings = trainings  # for tests and serve()
+
+    def close():  # before the server stops: every stream ends by itself, none is left to cancel
+        closing.set()
+        trainings.stop_all(wait=0)
+    guarded.close = close
     return guarded

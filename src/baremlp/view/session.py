@@ -1,7 +1,8 @@
 """One training of the page, in a worker thread: the CLI's data, network, engine and summary (the
 loop is baremlp.view.loop), with Stop, Pause, Resume and Step, and frames of what the page draws at
 most every FRAME_SECONDS.  A training that no page reads stops: its stream closed (the tab was closed),
-or no stream came within ORPHAN_SECONDS of its start.
+or no stream came within ORPHAN_SECONDS of its start.  Trainings: the server's sessions by id, one per page,
+at most MAX_RUNNING at once, ended ones kept for late readers and downloads (KEEP_SECONDS, MAX_KEPT).
 """
 import secrets
 import tempfile
@@ -11,12 +12,13 @@ import time
 import torch
 
 from ..bookkeeping import Diverged, TrainState
+from ..evaluation import evaluate
 from ..ops import make_loss
 from ..runs.folder import RunFolder, diverged_summary
 from ..runs.report import summarize, tracks_map
 from ..runs.runner import prepare
-from . import graph, grids
-from .loop import Stopped, train_live
+from . import notes, picture
+from .loop import Callbacks, Stopped, train_live
 from .stream import Outbox
 
 FRAME_SECONDS = 0.04   # 25 frames a second at most on average, never two within 20 ms
@@ -31,9 +33,11 @@ class Session:
         self.data, self.loss, self.net = prepare(s)  # as a run of baremlp train prepares them
         self.loss_fn = make_loss(self.loss)
         self.state, self.history = TrainState(), []
-        self.plane = grids.Plane(self.data, self.net) if self.data.x.shape[1] == 2 else None
+        self.plane = picture.Plane(self.data, self.net) if self.data.x.shape[1] == 2 else None
         self.track = tracks_map(s)
-        self.lock = threading.Lock()       # held while the worker changes the network
+        self.notes = notes.before(s, self.data)  # the CLI's notes as the run starts, in its words
+        self.calls = Callbacks(self.gate, self.after_chunk, self.after_epoch)  # what the loop asks of the page
+        self.lock = self.calls.lock        # held while the worker changes the network
         self.cond = threading.Condition()  # the controls
         self.paused, self.stopping, self.steps_asked, self.after_step = paused, False, 0, False
         self.status = "paused" if paused else "starting"
@@ -100,7 +104,7 @@ class Session:
             self.status = "running"
             return 0
         rows = order[pos:pos + batch]
-        self.pending = ([p.detach().clone() for p in self.net.parameters], self.graph_of(rows, lam), rate)
+        self.pending = ([p.detach().clone() for p in self.net.parameters], self.graph_of(rows, lam, epoch), rate)
         self.status = "paused"
         return batch
 
@@ -108,21 +112,30 @@ class Session:
         if self.pending:
             before, g, rate = self.pending
             self.pending, self.after_step = None, True
-            g["update"] = graph.update(before, self.net.parameters, rate, self.s.momentum)
+            g["update"] = picture.update(before, self.net.parameters, rate, self.s.momentum)
             self.frame(epoch, pos, order, batch, lam, J=J, g=g)
         elif (now := time.monotonic()) >= self.frame_due:  # FRAME_SECONDS apart on average, never in bursts
             self.frame_due = max(self.frame_due + FRAME_SECONDS, now + FRAME_SECONDS / 2)
             self.frame(epoch, pos, order, batch, lam, J=J)
 
     def after_epoch(self, record):
+        self.history.append(record)
         if self.track:
-            A = grids.map_frame(self.net)
+            A = picture.map_frame(self.net)
             record.update(A)
+        if self.data.x_test is not None:  # live, as the summary gives them at the end: one pass over the test data
+            test = evaluate(self.net, self.data.x_test, self.data.y_test, self.loss)
+            record.update({"test_" + k: test[k] for k in ("loss", "accuracy") if k in test})
         self.outbox.epoch({"kind": "epoch", **record})
 
-    def graph_of(self, rows, lam):
+    def batch(self, rows, lam):
+        """picture.draw's batch: the step's samples, on rows of the data."""
         x, y = self.data.x[rows.cpu()], self.data.y[rows.cpu()]
-        return graph.compute(self.net, x.to(self.net.device), y.to(self.net.device), self.loss, lam, rows.tolist())
+        return x.to(self.net.device), y.to(self.net.device), self.loss, lam, rows.tolist()
+
+    def graph_of(self, rows, lam, epoch):
+        """The graph of the step on rows, in epoch (counted from 0; the page says epoch + 1)."""
+        return {**picture.draw(self.net, batch=self.batch(rows, lam))["graph"], "epoch": epoch + 1}
 
     def frame(self, epoch, pos, order, batch, lam, *, J=None, g=None, graph_now=False, put=True):
         """What the page draws now; the graph of the next step with it when asked or due."""
@@ -131,16 +144,21 @@ class Session:
         live = J.float().mean().item() if J is not None else (self.history[-1]["objective"] if self.history else None)
         event = {"kind": "frame", "status": self.status, "epoch": self.state.epoch, "epochs": self.s.epochs,
                  "position": pos, "samples": n, "objective": live, "progress": (epoch + pos / n) / self.s.epochs,
-                 "network": grids.weights_frame(self.net), "relu": {"maps": [], "active": self.active}}
+                 "network": picture.weights_frame(self.net), "relu": {"maps": [], "active": self.active},
+                 "notes": self.notes}
+        active = now - self.last_active >= ACTIVE_SECONDS or g is not None or graph_now or J is None
+        due = g is None and order is not None and pos < n and (graph_now or now - self.last_graph >= GRAPH_SECONDS)
+        drawn = picture.draw(self.net, self.plane, self.data.x if active else None,  # one forward pass for all
+                             self.batch(order[pos:pos + batch], lam) if due else None)
         if self.plane:
-            event["function"], event["relu"]["maps"] = grids.plane_frame(self.net, self.plane, self.data.classes)
-        if now - self.last_active >= ACTIVE_SECONDS or g is not None or graph_now or J is None:
-            self.active, self.last_active = grids.active_fraction(self.net, self.data.x), now  # a pass over the data
-            event["relu"]["active"] = self.active
+            event["function"], event["relu"]["maps"] = drawn["function"], drawn["maps"]
+        if active:
+            self.active = event["relu"]["active"] = drawn["active"]
+            self.last_active = now
         if self.track:
-            event.update(grids.map_frame(self.net))
-        if g is None and order is not None and pos < n and (graph_now or now - self.last_graph >= GRAPH_SECONDS):
-            g = self.graph_of(order[pos:pos + batch], lam)
+            event.update(picture.map_frame(self.net))
+        if due:
+            g = {**drawn["graph"], "epoch": epoch + 1}
         if g is not None:
             event["graph"], self.last_graph = g, now
         if put:
@@ -153,7 +171,7 @@ class Session:
         s, stopped = self.s, False
         try:
             self.frame(0, 0, None, 1, s.reg)
-            history = train_live(self)
+            history = train_live(self.net, self.data, s, loss=self.loss_fn, state=self.state, calls=self.calls)
         except Stopped:
             history, stopped = self.history, True
         except Diverged as e:
@@ -171,6 +189,7 @@ class Session:
         self.status = "stopped" if stopped else "finished"
         summary, lines = summarize(s, self.net, self.data, history, self.loss, self.seconds)
         final = {"kind": "done", "done": True, "epoch": self.state.epoch, "summary": summary, "lines": lines,
+                 "notes": self.notes + notes.after(self.net, lines),
                  "objective": history[-1]["objective"] if history else None,
                  "frame": self.frame(self.state.epoch, 0, None, 1, 0.0, put=False)}
         if stopped:
@@ -188,3 +207,50 @@ class Session:
             folder.save(self.net, self.s, self.data, self.state, self.seconds or None)
             with open(folder.checkpoint, "rb") as f:
                 return f.read()
+
+
+class Trainings:
+    """The trainings of this server: one per page (a page's new training stops its last), at most MAX_RUNNING."""
+    MAX_RUNNING = 4
+    KEEP_SECONDS = 300  # a finished training's events and downloads stay this long
+    MAX_KEPT = 16       # ... and this many of them at most, the newest
+
+    def __init__(self):
+        self.lock, self.by_id, self.by_page = threading.Lock(), {}, {}
+
+    def start(self, s, page=None, paused=False):
+        with self.lock:
+            self.prune()
+            if page in self.by_page:
+                self.by_page.pop(page).control("stop")
+            running = [t for t in self.by_id.values() if not t.outbox.done and not t.stopping]
+            if len(running) >= self.MAX_RUNNING:
+                raise RuntimeError(f"{len(running)} trainings are running already, the most this server runs at "
+                                   "once: stop one (or close its page) first")
+        session = Session(s, paused)
+        session.page = page
+        with self.lock:
+            self.by_id[session.id] = session
+            if page:
+                self.by_page[page] = session
+        return session.start()
+
+    def get(self, id):
+        return self.by_id.get(id)
+
+    def prune(self):
+        now = time.monotonic()
+        ended = sorted((t for t in self.by_id.values() if t.outbox.done), key=lambda t: t.created)
+        for i, t in enumerate(ended):
+            if len(ended) - i > self.MAX_KEPT or now - t.created > self.KEEP_SECONDS:
+                del self.by_id[t.id]
+                if self.by_page.get(t.page) is t:
+                    del self.by_page[t.page]
+
+    def stop_all(self, wait=1.0):
+        for t in list(self.by_id.values()):
+            t.control("stop")
+        deadline = time.monotonic() + wait  # wait: seconds for them all, not for each
+        for t in list(self.by_id.values()):
+            t.thread.join(max(0.0, deadline - time.monotonic()))
+

@@ -7,26 +7,15 @@ and nothing grows without bound but the epochs.  A put wakes the streams (no pol
 every wake of the server's thread costs the training a hand-over of the interpreter lock.
 """
 import asyncio
-import json
-import math
 import threading
+
+from ..jsonsafe import dumps
 
 KEEPALIVE = 10.0   # seconds of silence after which a comment line is sent
 
 
-def clean(value):
-    """value with every non-finite float as None: JSON has no NaN, and the page reads null as 'none'."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [clean(v) for v in value]
-    return value
-
-
 def encode(event):
-    return json.dumps(clean(event), allow_nan=False, separators=(",", ":"))
+    return dumps(event, separators=(",", ":"))  # non-finite numbers as null: the page reads null as 'none'
 
 
 class Outbox:

@@ -46,7 +46,7 @@ const Draw = (() => {
   }
 
   // the network over the plane: decision regions (classes) or output k (values), training points on top
-  function plane(canvas, plane, fn, k) {
+  function plane(canvas, plane, fn, k, showTest = false) {
     const ctx = canvas.getContext("2d"), w = canvas.width, h = canvas.height, n = plane.grid;
     ctx.fillStyle = "#fff";
     ctx.fillRect(0, 0, w, h);
@@ -68,17 +68,21 @@ const Draw = (() => {
       image(ctx, n, i => diverging((out.low + (out.high - out.low) * v[i] / 255) / scale), w, h);
       pointColour = y => diverging(y[k] / scale).map(c => c * 0.85);
     }
-    const { x, y } = plane.samples;
-    for (let i = 0; i < x.length; i++) {
-      const [px, py] = toCanvas(plane, x[i]), c = pointColour(y[i]);
-      ctx.beginPath();
-      ctx.arc(px * w, py * h, 2.6, 0, 2 * Math.PI);
-      ctx.fillStyle = `rgb(${c[0]},${c[1]},${c[2]})`;
-      ctx.fill();
-      ctx.lineWidth = 0.7;
-      ctx.strokeStyle = "rgba(0,0,0,0.55)";
-      ctx.stroke();
-    }
+    const points = (set, ring) => {
+      const { x, y } = set;
+      for (let i = 0; i < x.length; i++) {
+        const [px, py] = toCanvas(plane, x[i]), c = `rgb(${pointColour(y[i]).join(",")})`;
+        ctx.beginPath();
+        ctx.arc(px * w, py * h, ring ? 3.2 : 2.6, 0, 2 * Math.PI);
+        ctx.fillStyle = ring ? "rgba(255,255,255,0.85)" : c;
+        ctx.fill();
+        ctx.lineWidth = ring ? 1.6 : 0.7;
+        ctx.strokeStyle = ring ? c : "rgba(0,0,0,0.55)";
+        ctx.stroke();
+      }
+    };
+    points(plane.samples, false);
+    if (showTest && plane.test) points(plane.test, true); // the test data: rings in its class's (or value's) colour
     return scale;
   }
 
@@ -159,7 +163,7 @@ const Draw = (() => {
       const tr = table.insertRow();
       r.forEach(v => {
         const td = tr.insertCell();
-        td.textContent = opts.fixed !== undefined ? (v >= 0 ? "+" : "") + v.toFixed(opts.fixed) : fmt(v);
+        td.textContent = opts.fixed !== undefined ? (v >= 0 ? "+" : "") + v.toFixed(opts.fixed) : fmt(v, opts.digits);
         if (opts.tint && typeof v === "number") {
           const c = diverging(v / max).map(x => Math.round(255 - (255 - x) * 0.35));
           td.style.background = `rgb(${c[0]},${c[1]},${c[2]})`;
@@ -172,5 +176,7 @@ const Draw = (() => {
   // uPlot axis labels for a log scale: 1e-6, 0.01, 1 (its default prints 0 for small numbers)
   const logAxis = extra => ({ size: 64, values: (u, vals) => vals.map(v => (v === null ? "" : fmt(v, 2))), ...extra });
 
-  return { bytes, fmt, logAxis, plane, reluMaps, network, matrix, diverging, PALETTE };
+  const minus = (a, b) => Array.isArray(a) ? a.map((v, i) => minus(v, b[i])) : a - b; // a − b, entry by entry
+
+  return { bytes, fmt, minus, logAxis, plane, reluMaps, network, matrix, diverging, PALETTE };
 })();

@@ -65,8 +65,7 @@ const Watch = (() => {
 
   function draw() {
     const el = document.getElementById("watch-chart"), keys = [...followed.keys()];
-    const longest = Math.max(0, ...keys.map(k => followed.get(k).epochs.length));
-    const x = Array.from({ length: longest }, (_, i) => i + 1);
+    const x = [...new Set(keys.flatMap(k => followed.get(k).epochs.map(e => e[0])))].sort((a, b) => a - b); // a long file starts late
     const data = [x, ...keys.map(k => { const m = new Map(followed.get(k).epochs); return x.map(e => m.get(e) ?? null); })];
     if (!plot || keys.join("|") !== names.join("|")) {
       if (plot) plot.destroy();
