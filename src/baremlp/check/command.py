@@ -11,25 +11,14 @@ With --json stdout holds exactly one JSON object: the file's result (judge.py), 
 import contextlib
 import io
 import json
-import math
 import os
 from pathlib import Path
 
 from baremlp.errors import UsageError
+from baremlp.jsonsafe import json_safe
 
 from .remote import Limits
 from .report import plain
-
-
-def finite(value):
-    """NaN and infinities as strings, so that the JSON is strict JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(v) for v in value]
-    return value
 
 
 def write_atomically(path, text):
@@ -63,12 +52,12 @@ def command(paths, as_json=False, print=print, limits=None, rubric=None, rules_o
     reports = [r.pop("reports", {}) for r in results]
     if as_json:
         one = results[0] if len(results) == 1 else {"passed": all(r["passed"] for r in results), "submissions": results}
-        print(json.dumps(finite(plain(one)), ensure_ascii=False, indent=2))
+        print(json.dumps(json_safe(plain(one), instead=str), ensure_ascii=False, indent=2))
     else:
         for result, report in zip(results, reports):
             print(grading.text(dict(result, reports=report)))
     if gradescope:
-        write_atomically(gradescope, json.dumps(finite(grading.gradescope(dict(results[0], reports=reports[0]))),
+        write_atomically(gradescope, json.dumps(json_safe(grading.gradescope(dict(results[0], reports=reports[0])), instead=str),
                                                 ensure_ascii=False, indent=2))
     if csv:
         import csv as csv_module
