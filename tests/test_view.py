@@ -9,12 +9,11 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 
 import pytest
 import torch
 
-from view_helpers import free_port, running_server, sse_events, view  # skips without the view extra
+from view_helpers import BASE, TestClient, client, free_port, running_server, sse_events, view  # noqa: F401  (client: a fixture; skips without the view extra)
 
 from baremlp import backprop, data as datamod
 from baremlp.runs import checkpoint
@@ -25,21 +24,7 @@ from baremlp.sgd import epoch_order
 from baremlp.view import session
 from baremlp.view.folders import tail
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-BASE = "http://127.0.0.1:8000"
-
-
-@pytest.fixture
-def client():
-    app = view.app()
-    with TestClient(app, base_url=BASE) as c:
-        c.trainings = app.trainings
-        yield c
-    app.trainings.stop_all()
 
 
 def train(client, settings, query=""):

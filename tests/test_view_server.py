@@ -12,22 +12,16 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 
 import pytest
 
-from view_helpers import free_port, running_server, sse_events, view  # skips without the view extra
+from view_helpers import BASE, TestClient, client, free_port, running_server, sse_events, view  # noqa: F401  (client: a fixture; skips without the view extra)
 
 from baremlp.cli import main
 from baremlp.runs.settings import Settings
 from baremlp.view.folders import tail
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-BASE = "http://127.0.0.1:8000"
 CONFIG = json.dumps(Settings(epochs=5).to_dict())
 
 
@@ -141,15 +135,6 @@ def test_a_deleted_run_folder_ends_its_stream(tmp_path):
     evs = asyncio.run(read())
     assert time.monotonic() - t0 < 3
     assert evs[0]["epoch"] == 1 and evs[-1]["done"] and "deleted" in evs[-1]["error"]
-
-
-@pytest.fixture
-def client():
-    app = view.app()
-    with TestClient(app, base_url=BASE) as c:
-        c.trainings = app.trainings
-        yield c
-    app.trainings.stop_all()
 
 
 @pytest.mark.parametrize("raw, says", [

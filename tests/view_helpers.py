@@ -3,6 +3,7 @@ import contextlib
 import json
 import threading
 import time
+import warnings
 
 import pytest
 
@@ -12,6 +13,22 @@ pytest.importorskip("starlette", reason="baremlp view needs its extra: pip insta
 uvicorn = pytest.importorskip("uvicorn", reason="baremlp view needs its extra: pip install -e '.[view]'")
 
 from baremlp import view  # noqa: E402
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient  # noqa: E402
+
+BASE = "http://127.0.0.1:8000"  # the test client's own origin
+
+
+@pytest.fixture
+def client():
+    """Starlette's test client of a fresh app, with its trainings at hand; they stop after the test."""
+    app = view.app()
+    with TestClient(app, base_url=BASE) as c:
+        c.trainings = app.trainings
+        yield c
+    app.trainings.stop_all()
 
 
 @contextlib.contextmanager

@@ -4,11 +4,11 @@ The weights only: the biases are not regularized.  A function that takes all the
 fn(W, b, M, c) or fn([W, b, M, c]), is called so (its signature says which), and then leaving the
 biases out is its job.  Accepted convention: s halved ("half-reg"), whose gradient is λW.
 """
-import inspect
 import itertools
 
 from . import cases as C
 from .calls import StudentError, close, precision, run_cases
+from .child import arity  # the one reading of a signature: the child reports the student's functions with it
 from .diagnose import Model, differences, match, pick
 from .report import Case, Report
 
@@ -39,17 +39,6 @@ def reg_models(with_biases):
 FRAMES = {2: ("W, M", lambda i: (i["W"], i["M"])),
           4: ("W, b, M, c", lambda i: (i["W"], i["b"], i["M"], i["c"])),
           1: ("[W, b, M, c]", lambda i: ([i["W"], i["b"], i["M"], i["c"]],))}
-
-
-def arity(fn):
-    """How many positional arguments fn takes without defaults (None if its signature is unknown)."""
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return None
-    if any(p.kind == p.VAR_POSITIONAL for p in params):
-        return None
-    return sum(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
 
 
 def regularization(fn):
