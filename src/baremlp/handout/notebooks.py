@@ -7,7 +7,10 @@
 """
 import json
 
-from .lab import BY_NAME, CELLS, NAME, Answer, Code, Graded, Md, Written, clean
+from . import network_cells, training_cells
+from .lab import BY_NAME, NAME, Answer, Code, Md, Written, clean
+
+CELLS = network_cells.CELLS + training_cells.CELLS  # the starter, in order
 
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
           "language_info": {"name": "python"}}
@@ -44,7 +47,7 @@ def starter(answers=None):
             cells.append(cell("code", answers.get(item.question, item.stub), ""))
         elif isinstance(item, Written):
             cells.append(cell("markdown", answers.get(item.question, item.prompt), ""))
-    return notebook(cells)
+    return notebook(cells, {"otter": {"assignment_name": NAME}})  # so that `otter run` grades the starter too
 
 
 def solved(**replace):
@@ -154,3 +157,17 @@ def nbgrader():
                                   nb_meta(f"{q.name}-test{i}", grade=True, locked=True,
                                           points=q.points / len(q.tests) if len(q.tests) > 1 else q.points)))
     return notebook(cells)
+
+
+def fill(nb, **replace):
+    """A copy of a released nbgrader notebook (nb: its JSON as a dict) with every answer cell filled in:
+    the solutions, or replace={question: code or text} (a wrong answer, for a test or a benchmark)."""
+    answers = {i.question: clean(i.solution) if isinstance(i, Answer) else clean(i.answer)
+               for i in CELLS if isinstance(i, (Answer, Written))}
+    answers.update({k: clean(v) for k, v in replace.items()})
+    nb = json.loads(json.dumps(nb))
+    for c in nb["cells"]:
+        grade_id = c.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        if grade_id.endswith("-answer"):
+            c["source"] = answers[grade_id[: -len("-answer")]]
+    return nb

@@ -91,6 +91,5 @@ def nbgrader_config():
 # Run nbgrader from this folder, with the environment's bin folder on PATH (nbgrader calls alembic by name).
 c = get_config()  # noqa: F821  (nbgrader provides it)
 c.CourseDirectory.course_id = "baremlp-lab"
-c.CourseDirectory.root = "."
 c.Execute.timeout = 300          # seconds a cell may run (the training cell takes a few)
 """
