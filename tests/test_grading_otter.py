@@ -1,0 +1,93 @@
+"""otter-grader with the real engine: `otter assign` on the master that `baremlp assignment` writes, then
+`otter run` on a right and a wrong submission, with the scores as expected and the checker's report (the
+mistake's code) in the failing test's output.  Needs the grading extra (make setup installs it)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("otter")
+from baremlp.handout import QUESTIONS, notebooks, write  # noqa: E402
+
+OTTER = Path(sys.executable).parent / "otter"
+if not OTTER.exists():
+    pytest.skip("the otter command is not installed beside this Python (pip install 'baremlp[grading]')",
+                allow_module_level=True)
+
+AUTOGRADED = sum(q.points for q in QUESTIONS if not q.manual)  # 15
+HALF_GRADIENT = """
+def gradients(x, y, W, b, M, c, lam):
+    X, Y = torch.atleast_2d(x), torch.atleast_2d(y)
+    U = X @ W.T + b
+    H = torch.relu(U)
+    dV = (H @ M.T + c - Y) / len(X)          # the 2 of the derivation left out
+    dU = (dV @ M) * (U > 0)
+    return {"W": dU.T @ X + 2 * lam * W, "b": dU.sum(0), "M": dV.T @ H + 2 * lam * M, "c": dV.sum(0)}
+"""
+
+
+def otter(*args, cwd):
+    done = subprocess.run([str(OTTER), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+def assign(tmp_path, *flags):
+    write(tmp_path / "lab")
+    folder = tmp_path / "lab" / "otter"
+    otter("assign", "lab3.ipynb", "dist", *flags, cwd=folder)
+    zips = list((folder / "dist" / "autograder").glob("*.zip"))
+    assert len(zips) == 1
+    return folder, zips[0]
+
+
+def grade(folder, autograder, nb, name):
+    (folder / f"{name}.ipynb").write_text(notebooks.dumps(nb), encoding="utf-8")
+    (folder / name).mkdir()
+    otter("run", "-a", str(autograder), f"{name}.ipynb", "-o", name, cwd=folder)
+    tests = json.loads((folder / name / "results.json").read_text(encoding="utf-8"))["tests"]
+    scores = {t["name"]: t["score"] for t in tests if t.get("score") is not None}
+    public = "".join(t.get("output", "") for t in tests)
+    return scores, public
+
+
+def test_otter_assigns_and_grades_a_right_and_a_wrong_submission(tmp_path):
+    folder, autograder = assign(tmp_path, "--no-run-tests")  # the slow test runs the master's own tests
+    scores, _ = grade(folder, autograder, notebooks.solved(), "right")
+    assert sum(scores.values()) == AUTOGRADED, scores
+    scores, output = grade(folder, autograder, notebooks.solved(gradients=HALF_GRADIENT), "wrong")
+    assert scores["gradients"] == 0 and sum(scores.values()) == AUTOGRADED - 3, scores
+    assert "grad-factor-2" in output and "delta_v = 2 * (v - y)" in output  # the checker's report: code and fix
+
+
+@pytest.mark.slow
+def test_otter_assign_runs_the_master_against_its_tests_and_its_student_notebook_runs(tmp_path):
+    folder, autograder = assign(tmp_path)  # run_tests: the solutions must pass every test
+    import zipfile
+    with zipfile.ZipFile(autograder) as z:
+        requirements = z.read("requirements.txt").decode()
+    assert "torch==2.13.0" in requirements and "baremlp==" in requirements
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    student = nbformat.read(folder / "dist" / "student" / "lab3.ipynb", as_version=4)
+    nbclient.NotebookClient(student, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(folder / "dist" / "student")}}).execute()
+    said = "".join(o.get("text", "") for c in student.cells if c.cell_type == "code" for o in c.outputs)
+    assert "forward: not written yet" in said and "training: not written yet" in said
+
+
+@pytest.mark.slow
+def test_otter_takes_the_rules_point_from_a_torch_nn_submission_and_grades_a_blank_one(tmp_path):
+    folder, autograder = assign(tmp_path, "--no-run-tests")
+    nn = notebooks.solved(forward="""
+    import torch.nn.functional as F
+    def forward(x, W, b, M, c):
+        return F.relu(x @ W.T + b) @ M.T + c
+    """)
+    scores, output = grade(folder, autograder, nn, "nn")
+    assert scores["rules"] == 0 and sum(scores.values()) == AUTOGRADED - 1, scores
+    assert "torch.nn.functional" in output
+    scores, _ = grade(folder, autograder, notebooks.starter(), "blank")
+    assert sum(scores.values()) == 1, scores  # only the rules hold for a notebook with nothing written
