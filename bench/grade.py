@@ -91,7 +91,7 @@ def main():
         nb = notebooks.starter() if replace is None else notebooks.solved(**replace)
         (subs / f"{name}.ipynb").write_text(notebooks.dumps(nb), encoding="utf-8")
         (subs / f"{name}.py").write_text(code_of(nb), encoding="utf-8")
-    figures = {"n": args.n, "cpus": os.cpu_count(), "routes": {}}
+    figures = {"n": args.n, "cpus": os.cpu_count(), "load_before": os.getloadavg()[0], "routes": {}}
     sample = names[: args.baseline]
     base_py = sum(run([sys.executable, f"{s}.py"], subs, check=False)[0] for s in sample) / len(sample)
     base_nb = sum(execute(subs / f"{s}.ipynb") for s in sample) / len(sample)
@@ -134,7 +134,9 @@ def main():
             "how": "nbgrader autograde, one command for all", "once_s": once, "once": "nbgrader generate_assignment",
             "export_s": export, "total_s": total, "per_submission_s": total / args.n, "overhead_s": total / args.n - base_nb}
 
-    print(f"{args.n} submissions, {os.cpu_count()} CPUs; the students' own cells alone: "
+    figures["load_after"] = os.getloadavg()[0]
+    print(f"{args.n} submissions, {os.cpu_count()} CPUs (load average {figures['load_before']:.1f} before, "
+          f"{figures['load_after']:.1f} after); the students' own cells alone: "
           f"{base_py:.1f} s as a .py, {base_nb:.1f} s as a notebook in a fresh kernel (mean of {len(sample)})")
     print(f"{'route':<22}{'total':>10}{'per submission':>16}{'overhead':>10}  one-off")
     for route, f in figures["routes"].items():
