@@ -52,11 +52,12 @@ Needs `pip install 'baremlp[grading]'` (otter-grader 7.0.0).
 cd otter
 otter assign {NAME}.ipynb dist      # dist/student: the notebook to hand out; dist/autograder: the
                                     # Gradescope zip, and the master run against its own tests
-otter run -a dist/autograder/*.zip submission.ipynb -o results   # grade one submission locally
+otter run -a dist/autograder/*.zip submission.ipynb   # grade one submission locally, no Docker
 ```
 
-`otter run` writes `results/results.json` with each question's score, and prints nothing of the
-student's work; a failing test's message in the results is the checker's report. Upload the zip in
+`otter run` prints each question's score and writes `results.json` (`-o FOLDER`, an existing one,
+puts it elsewhere); a failing test's output there is the checker's report: the mistake's code and
+the line to change. Upload the zip in
 `dist/autograder` to a Gradescope programming assignment: its `requirements.txt` installs torch's CPU
 build and `baremlp=={__version__}` from this file; where Gradescope cannot reach that version on PyPI,
 replace the line with the repository's address (`baremlp @ git+https://…`) before `otter assign`.
