@@ -13,7 +13,8 @@ R = datasets.R   # the rotation by +90°: [[0, −1], [1, 0]]
 
 def written(fn):
     \"\"\"False while fn's TODO stands (its body still raises NotImplementedError).\"\"\"
-    return "NotImplementedError" not in fn.__code__.co_names
+    code = getattr(fn, "__code__", None)   # a lambda has one too; a callable object is taken as written
+    return code is None or "NotImplementedError" not in code.co_names
 
 
 def self_check(fn, run):
