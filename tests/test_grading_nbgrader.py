@@ -3,6 +3,7 @@ generate_assignment, then autograde a right and a wrong submission, then export,
 expected.  nbgrader calls `alembic` by name, so the subprocesses get this Python's bin folder first on PATH.
 Needs the grading extra (make setup installs it)."""
 import csv
+import importlib.util
 import json
 import os
 import subprocess
@@ -11,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("nbgrader")
-from baremlp.handout import QUESTIONS, notebooks, write  # noqa: E402
+from baremlp.handout import QUESTIONS, notebooks, write
 
 BIN = Path(sys.executable).parent
-if not (BIN / "nbgrader").exists() or not (BIN / "alembic").exists():
+if importlib.util.find_spec("nbgrader") is None or not (BIN / "nbgrader").exists() or not (BIN / "alembic").exists():
     pytest.skip("nbgrader (and alembic) are not installed beside this Python (pip install 'baremlp[grading]')",
                 allow_module_level=True)
 
