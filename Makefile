@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev,sklearn,view]'  # sklearn: the estimators' tests and benchmarks; view: baremlp view
+	$(PY) -m pip install -q -e '.[dev,sklearn,view,grading]' jupyterlab==4.6.6  # sklearn: the estimators' tests and benchmarks; view: baremlp view; grading: otter-grader and nbgrader (baremlp assignment); JupyterLab: .venv/bin/jupyter lab notebooks/
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -7,6 +7,7 @@
     check.gradients(my_grads)          # fn(x, y, W, b, M, c, lam) -> {"W": dW, "b": db, "M": dM, "c": dc}
     check.step(my_step)                # fn(params, x, y, lr, lam): one SGD step in place on [W, b, M, c]
     check.all(globals())               # whichever of forward, loss, regularization, gradients, step are defined
+    check.by_hand(x, W, b, M, c, u=..., h=..., v=...)   # a forward pass worked by hand: the first wrong value, the slip
 
 Each returns a Report: .passed, .mistakes (codes of the catalogue, baremlp.check.catalogue.MISTAKES),
 .conventions (accepted ones seen: "row-convention", "mse-mean-over-outputs", "half-mse", ...), .cases,
@@ -21,6 +22,7 @@ from .regularization import regularization
 from .report import Case, Report
 from .step import step
 from .checkall import check_all as all  # noqa: A001  (the contract's name; the builtin is not used here)
+from .by_hand import by_hand  # after the import, the name is the function (as check.all above)
 
-__all__ = ["forward", "loss", "regularization", "gradients", "step", "all", "Report", "Case", "MISTAKES",
+__all__ = ["forward", "loss", "regularization", "gradients", "step", "all", "by_hand", "Report", "Case", "MISTAKES",
            "CONVENTIONS"]

@@ -107,6 +107,14 @@ def cmd_check(args):
                    rubric=args.rubric, rules_off=args.no_rule, gradescope=args.gradescope, csv=args.csv, jobs=args.jobs)
 
 
+def cmd_assignment(args):
+    from ..handout import write
+    files = write(args.dir, overwrite=args.overwrite)
+    for what, path in files.items():
+        print(f"{what + ':':<20} {path}")
+    print(f"next: {os.path.join(args.dir, 'README.md')} says how to release, collect and grade")
+
+
 def cmd_view(args):
     from ..view import serve  # the page's server loads only for this command (and needs baremlp[view])
     if args.target and not args.data:

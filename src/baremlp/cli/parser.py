@@ -27,6 +27,7 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for add in (add_train, add_evaluate, add_predict, add_gradcheck, add_sweep, add_experiment, add_check, add_view):
         add(subparsers)
+    add_assignment(subparsers)  # on a line of its own: the tuple above is other commands' to edit
     return parser
 
 
@@ -179,3 +180,14 @@ def add_view(subparsers):
     view.add_argument("--data", metavar="FILE", help="a CSV/NPZ table the page may train on (data set 'table')")
     view.add_argument("--target", metavar="COL", help="with --data CSV: the target column(s)")
     view.set_defaults(func=commands.cmd_view)
+
+
+def add_assignment(subparsers):
+    assignment = subparsers.add_parser(
+        "assignment", help="write the lab as an assignment: a starter notebook, otter-grader's and nbgrader's",
+        description="Writes DIR/student/lab3.ipynb (the starter), DIR/otter/lab3.ipynb (otter-grader's master), "
+        "DIR/nbgrader/source/lab3/lab3.ipynb (nbgrader's source) and DIR/README.md (how to release, collect "
+        "and grade with each).")
+    assignment.add_argument("dir", metavar="DIR", help="a new or empty folder")
+    assignment.add_argument("--overwrite", action="store_true", help="write into DIR even when it is not empty")
+    assignment.set_defaults(func=commands.cmd_assignment)
