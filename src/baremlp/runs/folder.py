@@ -77,6 +77,7 @@ class RunFolder:
             raise UsageError(f"{self.path} holds a run that diverged: nothing to resume; start it anew with other "
                              f"settings and resume=False (baremlp train --out {self.path} without --resume)")
         if not os.path.exists(self.checkpoint):
+            check_writable_folder(self.path)  # it starts anew: config.json is rewritten
             return "restart"
         if s.replace(epochs=before.epochs) != before:
             raise UsageError(f"resuming {self.path} continues it with its own settings: only epochs may change")
