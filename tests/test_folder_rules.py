@@ -64,3 +64,18 @@ def test_resume_needs_a_folder():
 def test_a_resumed_finished_run_returns_its_network_and_summary(finished):
     net, summary = runner.run(QUICK, str(finished), resume=True, **QUIET)
     assert net is not None and summary == json.loads((finished / "summary.json").read_text())
+
+
+def test_resume_into_a_new_folder_starts_the_run(tmp_path):
+    """As 0.2 did: resume=True where nothing is yet is "resume or start"."""
+    assert RunFolder(str(tmp_path / "new")).opening(QUICK, resume=True) == "restart"
+    net, summary = runner.run(QUICK, str(tmp_path / "new"), resume=True, **QUIET)
+    assert summary["epochs_run"] == 2 and (tmp_path / "new" / "summary.json").exists()
+
+
+@pytest.mark.parametrize("length", [2 ** 63 + 5, 2 ** 45, 0])
+def test_a_damaged_checkpoint_header_is_refused_in_one_line(finished, length):
+    (finished / "summary.json").unlink()
+    (finished / "checkpoint.safetensors").write_bytes(length.to_bytes(8, "little") + b"{}")
+    with pytest.raises(UsageError, match="is truncated, corrupt or not a baremlp checkpoint"):
+        RunFolder(str(finished)).opening(QUICK, resume=True)

@@ -54,6 +54,8 @@ def header(path):
     try:
         with open(path, "rb") as f:
             length = int.from_bytes(f.read(8), "little")
+            if not 0 < length <= os.fstat(f.fileno()).st_size - 8:  # a damaged length asks for more than the file
+                raise ValueError(f"header length {length}")
             meta = json.loads(json.loads(f.read(length))["__metadata__"]["baremlp"])
         if type(meta["epoch"]) is not int or meta["epoch"] < 0:
             raise ValueError(f"epoch {meta['epoch']!r}")

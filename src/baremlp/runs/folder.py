@@ -72,6 +72,9 @@ class RunFolder:
         if not resume:
             self.check_new(overwrite)
             return "new"
+        if not self.holds_run() and not (os.path.isdir(self.path) and os.listdir(self.path)):
+            self.check_new()  # nothing there yet: resume=True starts the run, as a resumed run with no epoch does
+            return "restart"
         before = settings_of(self.path)
         if self.diverged():
             raise UsageError(f"{self.path} holds a run that diverged: nothing to resume; start it anew with other "
