@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import EXE
 
 from baremlp.cli import main
 
@@ -41,7 +42,8 @@ def test_the_control_passes(capfd):
 # what each cheat's forward is judged: for what it did, not for what it claimed
 EXPECT = {"cheat_patch_checker": ("failed", ["no-bias"]), "cheat_tensor_subclass": ("failed", ["no-bias"]),
           "cheat_frame_peek": ("failed", ["no-bias"]), "cheat_atexit": ("failed", ["no-bias"]),
-          "cheat_fd1_exit": ("raised", []), "cheat_systemexit": ("raised", []), "cheat_huge_output": ("raised", [])}
+          "cheat_fd1_exit": ("raised", []), "cheat_systemexit": ("raised", []), "cheat_huge_output": ("raised", []),
+          "cheat_proc_fd": ("failed", ["no-bias"])}
 
 
 def test_every_cheat_has_its_expectation():
@@ -102,3 +104,13 @@ def test_cheats_in_a_notebook(capfd, tmp_path):
     assert code == 1 and result["passed"] is False and result["functions"]["forward"]["status"] == "raised"
     assert {n: p["status"] for n, p in result["functions"].items() if n != "forward"} == {
         "loss": "passed", "regularization": "passed", "gradients": "passed", "step": "passed"}
+
+
+def test_a_cheat_cannot_write_into_the_checkers_stdout_through_proc():
+    """cheat_proc_fd looks for the checker among the processes and opens /proc/PID/fd/1.  Read through a
+    pipe, as a grading script reads it, stdout still holds the one true JSON object: the checker is not
+    dumpable, and a student's process that stays root has no capability left to reach it anyway."""
+    done = subprocess.run([EXE, "check", str(CHEATS / "cheat_proc_fd.py"), "--json", "--timeout", "2"],
+                          capture_output=True, text=True, timeout=120)
+    result = one_object(done.stdout)
+    assert done.returncode == 1 and result["passed"] is False, done.stdout[:300]

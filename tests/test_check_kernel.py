@@ -2,9 +2,12 @@
 cell is recorded with its number and line and the next cells still run; a long training cell is cut by
 the time limit and the functions defined before it stay."""
 import json
+import os
+import time
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from baremlp.cli import main
 
@@ -43,3 +46,27 @@ def test_a_notebook_is_judged_cell_by_cell(capfd, tmp_path):
     assert f["regularization"]["mistakes"] == ["reg-only-first-layer"]
     assert f["gradients"]["detail"].startswith("NotImplementedError: todo (cell 8, line 2: raise NotImplementedError")
     assert [h["where"] + f":{h['line']}" for h in result["rules"]["no-torch-nn"]["lines"]] == ["cell 9:1", "cell 9:2"]
+
+
+@pytest.mark.slow
+def test_a_kernel_that_left_its_process_group_ends_with_the_check(capfd, tmp_path):
+    """A cell that calls os.setsid() is out of reach of the interrupt and of shutdown_kernel's group kill:
+    the checker ends the kernel by its pid, and no kernel spins on after the command."""
+    notebook = nbformat.v4.new_notebook()
+    marker = f"baremlp-orphan-{tmp_path.name}"
+    notebook.cells = [nbformat.v4.new_code_cell(part("forward")),
+                      nbformat.v4.new_code_cell(f"import os\nos.setsid()\n{marker!r}\nwhile True:\n    pass")]
+    path = tmp_path / "spin.ipynb"
+    nbformat.write(notebook, path)
+    assert main(["check", str(path), "--json", "--timeout", "2", "--total-timeout", "30"]) == 1
+    time.sleep(1)
+    left = [pid for pid in filter(str.isdigit, os.listdir("/proc")) if kernel_of(pid, str(path))]
+    assert not left, f"kernels still running: {left}"
+
+
+def kernel_of(pid, path):
+    """Whether process pid is a Jupyter kernel started in the notebook's folder."""
+    try:
+        return "ipykernel" in open(f"/proc/{pid}/cmdline").read() and os.readlink(f"/proc/{pid}/cwd") == os.path.dirname(path)
+    except OSError:
+        return False

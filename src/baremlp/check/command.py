@@ -17,6 +17,7 @@ from pathlib import Path
 from baremlp.errors import UsageError
 from baremlp.jsonsafe import json_safe
 
+from .confine import set_dumpable
 from .remote import Limits
 from .report import plain
 
@@ -37,7 +38,6 @@ def command(paths, as_json=False, print=print, limits=None, rubric=None, rules_o
     writes Gradescope's results.json and a CSV of grades when asked; returns 0 when every file passed, 1
     when not.  UsageError: no such file, a wrong kind, or one file that defines none of the functions."""
     from . import grading
-    from .judge import check_many
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
     for path in paths:
         if not path.is_file():
@@ -47,6 +47,19 @@ def command(paths, as_json=False, print=print, limits=None, rubric=None, rules_o
     if gradescope and len(paths) != 1:
         raise UsageError(f"--gradescope writes one submission's results, not {len(paths)}")
     marks = grading.rubric(rubric)
+    before = set_dumpable(False)  # no student's process can open this one's stdout through /proc/PID/fd/1
+    try:
+        return judge_and_report(paths, as_json=as_json, print=print, limits=limits, marks=marks,
+                                rules_off=rules_off, gradescope=gradescope, csv=csv, jobs=jobs)
+    finally:
+        if before:  # a caller in Python (a test) gets its process back as it was
+            set_dumpable(before)
+
+
+def judge_and_report(paths, *, as_json, print, limits, marks, rules_off, gradescope, csv, jobs):
+    """command()'s work once its arguments are checked; returns its exit status."""
+    from . import grading
+    from .judge import check_many
     with contextlib.redirect_stdout(io.StringIO()):  # nothing but the report reaches stdout
         results = check_many(paths, limits or Limits(), marks, tuple(rules_off), jobs)
     reports = [r.pop("reports", {}) for r in results]
@@ -54,8 +67,8 @@ def command(paths, as_json=False, print=print, limits=None, rubric=None, rules_o
         one = results[0] if len(results) == 1 else {"passed": all(r["passed"] for r in results), "submissions": results}
         print(json.dumps(json_safe(plain(one), instead=str), ensure_ascii=False, indent=2))
     else:
-        for result, report in zip(results, reports):
-            print(grading.text(dict(result, reports=report)))
+        for result, parts in zip(results, reports):
+            print(grading.text(dict(result, reports=parts)))
     if gradescope:
         write_atomically(gradescope, json.dumps(json_safe(grading.gradescope(dict(results[0], reports=reports[0])), instead=str),
                                                 ensure_ascii=False, indent=2))

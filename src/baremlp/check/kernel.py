@@ -10,6 +10,7 @@ The kernel's own output goes nowhere: not to the checker's stdout, not to its te
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 from .remote import Channel, Child, Ended, TimedOut, listener
 
 CHILD_SOURCE = Path(__file__).with_name("child.py").read_text()
+CONFINE_SOURCE = Path(__file__).with_name("confine.py").read_text()
 LAUNCH = str(Path(__file__).with_name("kernel_launch.py"))
 STARTUP = 60.0
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -35,12 +37,24 @@ def code_cells(path):
     return [(i + 1, cell.source) for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
 
 
+def kernel_pid(connection_file, wait=10.0):
+    """The kernel's pid, which kernel_launch.py writes beside the connection file before any cell runs."""
+    path, deadline = Path(connection_file + ".pid"), time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            return int(path.read_text())
+        except (OSError, ValueError):
+            time.sleep(0.02)
+    return None
+
+
 def prelude(megabytes, address):
     """The first cell the checker runs, before any student's: torch loaded once, the socket to the checker
-    connected (kept on sys for the last cell), the memory cap set, root dropped (child.drop_privileges:
+    connected (kept on sys for the last cell), the memory cap set, root dropped (confine.drop_privileges:
     then the notebook cannot signal the checker)."""
     return (f"def __baremlp_prelude():\n    n = {{'__file__': '<baremlp-child>', '__name__': 'baremlp_child'}}\n"
             f"    exec(compile({CHILD_SOURCE!r}, '<baremlp-child>', 'exec'), n)\n"
+            f"    exec(compile({CONFINE_SOURCE!r}, '<baremlp-confine>', 'exec'), n)\n"
             f"    import numpy, sys, torch\n    sys._baremlp_check = n['connect']({address!r})\n"
             f"    n['limit_memory']({int(megabytes)})\n    n['drop_privileges']()\n"
             f"__baremlp_prelude()\ndel __baremlp_prelude\n")
@@ -87,6 +101,7 @@ class KernelChild(Child):
                              independent=True, cwd=str(self.path.resolve().parent), env=env)
         self.kc = self.km.client()
         self.kc.start_channels()
+        self.kernel_pid = kernel_pid(self.km.connection_file)
 
     def run(self, code, deadline, interrupt=True):
         """Runs code in the kernel: (error content or None, finished).  At the deadline the kernel is
@@ -161,6 +176,12 @@ class KernelChild(Child):
             self.km.shutdown_kernel(now=True)
         except Exception:  # already gone
             pass
+        try:  # a cell that called os.setsid() left the group that shutdown_kernel ends: its pid ends it (and, as
+            if self.kernel_pid and "ipykernel" in Path(f"/proc/{self.kernel_pid}/cmdline").read_text():  # the init
+                os.kill(self.kernel_pid, signal.SIGKILL)  # of its PID namespace, everything it started)
+        except OSError:
+            pass
+        Path(self.km.connection_file + ".pid").unlink(missing_ok=True)
         if self.channel is not None:
             self.channel.sock.close()
         if self.sock is not None:

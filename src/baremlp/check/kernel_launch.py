@@ -11,15 +11,18 @@ import sys
 import time
 
 CHILD = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py"), run_name="baremlp_child")
+CONFINE = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "confine.py"), run_name="baremlp_confine")
 
 
 def main():
-    CHILD["unshare_pids"]()
+    CONFINE["unshare_pids"]()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the checker's interrupt is for the kernel, in the same group
     pid = os.fork()
     if pid == 0:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *sys.argv[1:]])
+    with open(sys.argv[sys.argv.index("-f") + 1] + ".pid", "w") as f:  # for the checker: a kernel that left this
+        f.write(str(pid))                                                  # process's group still ends by its pid
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: os.kill(pid, signal.SIGKILL))
     checker = os.getppid()

@@ -19,6 +19,7 @@ import sys
 import time
 
 CHILD = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py"), run_name="baremlp_child")
+CONFINE = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "confine.py"), run_name="baremlp_confine")
 
 
 class CellTimeout(BaseException):
@@ -69,7 +70,7 @@ def child(job):
     try:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.connect(job["socket"])
-        isolated = CHILD["unshare_pids"]()
+        isolated = CONFINE["unshare_pids"]()
         go, ready = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -118,9 +119,9 @@ def student(job, sock, isolated):
         os.chdir(folder)
         sys.path.insert(0, folder)  # the student's own modules next to the file
         sys.argv = [path]
-        CHILD["limit_memory"](job["memory"])
+        CONFINE["limit_memory"](job["memory"])
         watch(sock, job["total"])
-        CHILD["drop_privileges"]()
+        CONFINE["drop_privileges"]()
         namespace = run_file(sock, path, source, job["timeout"], set(job["skip"]))
         if namespace is not None:
             CHILD["serve"](sock, namespace)
@@ -129,6 +130,7 @@ def student(job, sock, isolated):
 
 
 def main():
+    CONFINE["set_dumpable"](False)  # its command pipe is the checker's: out of the students' reach (/proc/PID/fd)
     import numpy  # noqa: F401  (loaded once here, and in every child forked from here)
     import torch  # noqa: F401
     while True:
