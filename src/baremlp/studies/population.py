@@ -194,6 +194,7 @@ def _write_folder(out, s, net, data, history, velocity, summary):
     """A member's run folder as its single run leaves it: records, checkpoint (momentum buffers and
     seconds trained too, so that it resumes as that run does) and summary; a diverged one: no checkpoint."""
     folder = RunFolder(out)
+    folder.check_new(overwrite=True)  # a file or an unwritable place in its way is said in one line
     folder.start(s)  # clears what an interrupted run of it left
     folder.write_metrics([stored(r) for r in history])
     if summary["final_loss"] is not None:
